@@ -1,0 +1,5 @@
+"""The ``baton`` command line."""
+
+from baton.cli.main import main
+
+__all__ = ["main"]

@@ -1,0 +1,1 @@
+"""Runtime expressions (jq), compiled once at load."""

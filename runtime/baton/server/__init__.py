@@ -1,0 +1,1 @@
+"""The runtime HTTP server: serves Workflow manifests as endpoints."""
