@@ -25,9 +25,9 @@ __all__ = [
 
 HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
 
-#: An absolute path of literal segments: no query, no fragment, no `..`, so that routing
-#: is exact and the CRD's CEL rule can say the same thing.
-ENDPOINT_PATH = r"^/$|^(/(?!\.{1,2}(?:/|$))[A-Za-z0-9._~-]+)+$"
+#: An absolute path of literal segments: no query, no fragment, no segment starting with a dot
+#: (so no `..`), so that routing is exact. RE2 syntax, so the CRD's CEL rule can use it as is.
+ENDPOINT_PATH = r"^/([A-Za-z0-9_~-][A-Za-z0-9._~-]*(/[A-Za-z0-9_~-][A-Za-z0-9._~-]*)*)?$"
 
 
 class Endpoint(Model):
