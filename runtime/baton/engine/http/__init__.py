@@ -1,0 +1,5 @@
+"""HTTP for ``call: http``: a pluggable transport and the spec's authentication schemes."""
+
+from baton.engine.http.transport import AiohttpTransport, HttpResponse, HttpTransport, TransportError
+
+__all__ = ["AiohttpTransport", "HttpResponse", "HttpTransport", "TransportError"]

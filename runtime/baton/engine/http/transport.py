@@ -1,0 +1,149 @@
+"""The HTTP transport: one pooled aiohttp session per run environment.
+
+``HttpTransport`` is the seam tests use: ``AiohttpTransport(host_map={"petstore.swagger.io":
+"http://127.0.0.1:8081"})`` sends requests for a public host to a local stand-in, over real
+loopback HTTP, while the workflow, its URIs and its outputs still name the public host.
+Transport failures are ``TransportError``; the call task turns them into the spec's
+communication and timeout errors (retrying is the workflow's decision, never the transport's).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Protocol
+from urllib.parse import urlsplit, urlunsplit
+
+import aiohttp
+from yarl import URL
+
+__all__ = ["AiohttpTransport", "HttpResponse", "HttpTransport", "TransportError"]
+
+
+@dataclass(slots=True)
+class HttpResponse:
+    status: int
+    reason: str
+    headers: dict[str, str]
+    body: bytes
+    url: str
+
+
+class TransportError(Exception):
+    """The request did not get an answer: connection refused, reset, DNS, timeout, body too big."""
+
+    def __init__(self, message: str, *, timed_out: bool = False, too_large: bool = False) -> None:
+        super().__init__(message)
+        self.timed_out = timed_out
+        self.too_large = too_large
+
+
+class HttpTransport(Protocol):
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str],
+        body: bytes | None,
+        timeout: float | None,  # noqa: ASYNC109 - handed to the client, which enforces it
+        follow_redirects: bool,
+        max_body: int,
+    ) -> HttpResponse: ...
+
+    async def close(self) -> None: ...
+
+
+class AiohttpTransport:
+    """aiohttp client transport; the session is created lazily inside the running loop."""
+
+    def __init__(
+        self,
+        *,
+        host_map: Mapping[str, str] | None = None,
+        session: aiohttp.ClientSession | None = None,
+        connection_limit: int = 256,
+    ) -> None:
+        self._host_map = {k.lower(): urlsplit(v) for k, v in (host_map or {}).items()}
+        self._session = session
+        self._owns_session = session is None
+        self._connection_limit = connection_limit
+        self._lock = asyncio.Lock()
+
+    def _target(self, url: str) -> str:
+        if not self._host_map:
+            return url
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+        mapped = self._host_map.get(f"{host}:{parts.port}") if parts.port else None
+        mapped = mapped or self._host_map.get(host)
+        if mapped is None:
+            return url
+        return urlunsplit((mapped.scheme, mapped.netloc, parts.path, parts.query, parts.fragment))
+
+    async def _get_session(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            async with self._lock:
+                if self._session is None:
+                    self._session = aiohttp.ClientSession(
+                        connector=aiohttp.TCPConnector(limit=self._connection_limit, ttl_dns_cache=300),
+                        auto_decompress=True,
+                        # URIs were already encoded by the call task; do not re-quote them.
+                        requote_redirect_url=False,
+                    )
+        return self._session
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str],
+        body: bytes | None,
+        timeout: float | None,  # noqa: ASYNC109 - handed to the client, which enforces it
+        follow_redirects: bool,
+        max_body: int,
+    ) -> HttpResponse:
+        session = await self._get_session()
+        target = self._target(url)
+        try:
+            async with session.request(
+                method,
+                URL(target, encoded=True),
+                headers=headers,
+                data=body,
+                allow_redirects=follow_redirects,
+                timeout=aiohttp.ClientTimeout(total=timeout),
+            ) as response:
+                declared = response.content_length
+                if declared is not None and declared > max_body:
+                    raise TransportError(
+                        f"response body of {declared} bytes is over the limit", too_large=True
+                    )
+                chunks: list[bytes] = []
+                size = 0
+                async for chunk in response.content.iter_chunked(65536):
+                    size += len(chunk)
+                    if size > max_body:
+                        raise TransportError(
+                            f"response body is over the limit of {max_body} bytes", too_large=True
+                        )
+                    chunks.append(chunk)
+                return HttpResponse(
+                    status=response.status,
+                    reason=response.reason or "",
+                    headers={k: v for k, v in response.headers.items()},
+                    body=b"".join(chunks),
+                    url=url,
+                )
+        except TimeoutError as exc:
+            within = "" if timeout is None else f" within {timeout:g}s"
+            raise TransportError(f"no answer{within}", timed_out=True) from exc
+        except aiohttp.ClientError as exc:
+            raise TransportError(f"{type(exc).__name__}: {exc}") from exc
+
+    async def close(self) -> None:
+        if self._session is not None and self._owns_session:
+            await self._session.close()
+        self._session = None

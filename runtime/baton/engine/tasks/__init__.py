@@ -1,0 +1,1 @@
+"""One module per task kind; ``base`` holds what every task does around its own work."""

@@ -1,0 +1,302 @@
+"""``call: http``: one request through the environment's transport, answered per the spec.
+
+Everything about the request was compiled beforehand (URI template split into parts, header,
+query and body templates, authentication); a call renders, sends, and decodes. Non-2xx
+answers (non-2xx/3xx with ``redirect: true``) are communication errors carrying the status.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote, urlencode, urlsplit, urlunsplit
+
+from baton.engine._state import RunState, Scope
+from baton.engine.errors import (
+    AuthorizationError,
+    CommunicationError,
+    ConfigurationError,
+    ExpressionFault,
+    LimitExceeded,
+    TimeoutFault,
+)
+from baton.engine.http.auth import Credentials, basic_header
+from baton.engine.http.transport import TransportError
+from baton.engine.observers import CallInfo, CallOutcome, notify
+from baton.engine.tasks.base import TaskNode
+from baton.expressions import Expression, ValueTemplate
+
+__all__ = ["DEADLINE_HEADER", "AuthPolicy", "CallHttpNode", "UriTemplate"]
+
+DEADLINE_HEADER = "X-Baton-Deadline-Ms"
+
+_VARIABLE = re.compile(r"\{([^{}]+)\}")
+
+
+class UriTemplate:
+    """RFC 6570 simple string expansion (``{name}``), or one ``${ }`` expression, per the spec."""
+
+    __slots__ = ("expression", "parts", "text")
+
+    def __init__(self, text: str, *, expression: Expression | None) -> None:
+        self.text = text
+        self.expression = expression
+        parts: list[tuple[bool, str]] = []
+        if expression is None:
+            pos = 0
+            for match in _VARIABLE.finditer(text):
+                parts.append((False, text[pos : match.start()]))
+                parts.append((True, match.group(1).strip()))
+                pos = match.end()
+            parts.append((False, text[pos:]))
+        self.parts = tuple((is_var, value) for is_var, value in parts if is_var or value)
+
+    def render(self, data: Any, scope: Scope) -> str:
+        if self.expression is not None:
+            value = self.expression.evaluate(data, scope)
+            if not isinstance(value, str):
+                raise ExpressionFault(f"endpoint expression gave {type(value).__name__}, not a URI string")
+            return value
+        out: list[str] = []
+        for is_var, value in self.parts:
+            if not is_var:
+                out.append(value)
+                continue
+            found = data.get(value) if isinstance(data, dict) else None
+            if found is None:
+                continue
+            if isinstance(found, bool):
+                out.append("true" if found else "false")
+            elif isinstance(found, str | int | float):
+                out.append(quote(str(found), safe=""))
+            else:
+                raise ExpressionFault(
+                    f"URI template variable {{{value}}} is {type(found).__name__}; "
+                    "only strings, numbers, booleans and null can be substituted"
+                )
+        return "".join(out)
+
+
+class AuthPolicy:
+    """A compiled ``authentication``: scheme plus its settings template (or a secret's name)."""
+
+    __slots__ = ("scheme", "secret", "settings")
+
+    def __init__(self, *, scheme: str, settings: ValueTemplate | None, secret: str | None) -> None:
+        self.scheme = scheme
+        self.settings = settings
+        self.secret = secret
+
+    async def credentials(self, state: RunState, data: Any, scope: Scope) -> Credentials:
+        if self.secret is not None:
+            if self.secret not in state.secrets:
+                raise AuthorizationError(f"secret {self.secret!r} is not available to this workflow")
+            settings = state.secrets[self.secret]
+            if not isinstance(settings, dict):
+                raise ConfigurationError(
+                    f"secret {self.secret!r} must hold the {self.scheme} settings object"
+                )
+        else:
+            assert self.settings is not None
+            settings = self.settings.render(data, scope)
+        if self.scheme == "basic":
+            return basic_header(str(settings.get("username", "")), str(settings.get("password", "")))
+        if self.scheme == "bearer":
+            return Credentials("Bearer", str(settings.get("token", "")))
+        return await state.env.tokens.token(
+            settings, oidc=self.scheme == "oidc", transport=state.env.transport
+        )
+
+
+class CallHttpNode(TaskNode):
+    kind = "call"
+    __slots__ = ("auth", "body", "headers", "method", "output_format", "query", "redirect", "uri")
+
+    def __init__(
+        self,
+        *,
+        method: ValueTemplate,
+        uri: UriTemplate,
+        headers: ValueTemplate | None,
+        query: ValueTemplate | None,
+        body: ValueTemplate | None,
+        output_format: str,
+        redirect: bool,
+        auth: AuthPolicy | None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.method = method
+        self.uri = uri
+        self.headers = headers
+        self.query = query
+        self.body = body
+        self.output_format = output_format
+        self.redirect = redirect
+        self.auth = auth
+
+    async def execute(self, state: RunState, input: Any, scope: Scope) -> Any:
+        method = str(self.method.render(input, scope)).upper()
+        url = self.uri.render(input, scope)
+        if self.query is not None:
+            url = _with_query(url, self.query.render(input, scope))
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ConfigurationError(f"endpoint {url!r} is not an absolute http(s) URI")
+        declared: dict[str, str] = {}
+        if self.headers is not None:
+            rendered = self.headers.render(input, scope)
+            if not isinstance(rendered, dict):
+                raise ExpressionFault("call headers must be an object of names to values")
+            declared = {str(k): _header_value(v) for k, v in rendered.items()}
+        headers = {**state.call_headers, **declared}
+        if self.auth is not None:
+            credentials = await self.auth.credentials(state, input, scope)
+            headers["Authorization"] = credentials.header
+            scope.authorization = credentials.descriptor()
+        payload = _encode_body(None if self.body is None else self.body.render(input, scope), headers)
+        limits = state.limits
+        if payload is not None and len(payload) > limits.max_payload_bytes:
+            limits.check_payload(payload, what="request body", instance=self.path)
+        timeout = self.timeout
+        remaining = state.remaining()
+        if remaining is not None:
+            if remaining <= 0:
+                raise TimeoutFault("the run's deadline passed before the call", title="Deadline exceeded")
+            timeout = remaining if timeout is None else min(timeout, remaining)
+        if timeout is not None:
+            headers[DEADLINE_HEADER] = str(max(1, int(timeout * 1000)))
+        observers = state.observers
+        handles: list[object] = []
+        if observers:
+            info = CallInfo(
+                run_id=state.run_id, task=self.path, method=method, url=url, headers=headers, timeout=timeout
+            )
+            handles = notify(observers, "on_call_start", info)
+        started = state.clock.monotonic()
+        try:
+            response = await state.env.transport.request(
+                method,
+                url,
+                headers=headers,
+                body=payload,
+                timeout=timeout,
+                follow_redirects=self.redirect,
+                max_body=limits.max_payload_bytes,
+            )
+        except TransportError as exc:
+            if observers:
+                _call_end(observers, handles, None, str(exc), state.clock.monotonic() - started)
+            if exc.timed_out:
+                raise TimeoutFault(f"{method} {url}: {exc}", title="Call timed out") from exc
+            if exc.too_large:
+                raise LimitExceeded(
+                    f"{method} {url}: {exc} (Limits.max_payload_bytes)",
+                    status=502,
+                    title="Response too large",
+                ) from exc
+            raise CommunicationError(
+                f"{method} {url}: {exc}", status=503, title="Service unreachable"
+            ) from exc
+        if observers:
+            _call_end(observers, handles, response.status, None, state.clock.monotonic() - started)
+        ceiling = 400 if self.redirect else 300
+        if not 200 <= response.status < ceiling:
+            raise CommunicationError(
+                f"{method} {url} answered {response.status} {response.reason}".rstrip(),
+                status=response.status,
+                title=response.reason or "Unexpected HTTP status",
+            )
+        if self.output_format == "raw":
+            return base64.b64encode(response.body).decode("ascii") if response.body else None
+        content = _decode(response.body, response.headers)
+        if self.output_format == "response":
+            return {
+                "request": {"method": method.lower(), "uri": url, "headers": declared},
+                "statusCode": response.status,
+                "headers": response.headers,
+                "content": content,
+            }
+        return content
+
+
+def _call_end(
+    observers: tuple[Any, ...], handles: list[object], status: int | None, error: str | None, duration: float
+) -> None:
+    outcome = CallOutcome(status=status, error=error, duration=duration)
+    for observer, handle in zip(observers, handles, strict=False):
+        notify((observer,), "on_call_end", handle, outcome)
+
+
+def _header_value(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return json.dumps(value) if isinstance(value, dict | list) else str(value)
+
+
+def _with_query(url: str, query: Any) -> str:
+    if not query:
+        return url
+    if not isinstance(query, dict):
+        raise ExpressionFault("call query must be an object of names to values")
+    pairs = [(str(k), _header_value(v)) for k, v in query.items() if v is not None]
+    parts = urlsplit(url)
+    extra = urlencode(pairs)
+    joined = f"{parts.query}&{extra}" if parts.query else extra
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, joined, parts.fragment))
+
+
+def _content_type(headers: Mapping[str, str]) -> str:
+    for name, value in headers.items():
+        if name.lower() == "content-type":
+            return value.split(";", 1)[0].strip().lower()
+    return ""
+
+
+def _encode_body(body: Any, headers: dict[str, str]) -> bytes | None:
+    if body is None:
+        return None
+    declared = _content_type(headers)
+    if isinstance(body, bytes):
+        return body
+    if isinstance(body, str) and not declared.endswith("json"):
+        if not declared:
+            headers["Content-Type"] = "text/plain; charset=utf-8"
+        return body.encode()
+    if declared == "application/x-www-form-urlencoded" and isinstance(body, dict):
+        return urlencode([(str(k), _header_value(v)) for k, v in body.items()]).encode()
+    if not declared:
+        headers["Content-Type"] = "application/json"
+    return json.dumps(body, separators=(",", ":")).encode()
+
+
+def _decode(body: bytes, headers: Mapping[str, str]) -> Any:
+    if not body:
+        return None
+    kind = _content_type(headers)
+    if kind == "application/json" or kind.endswith("+json"):
+        try:
+            return json.loads(body)
+        except ValueError:
+            return body.decode("utf-8", "replace")
+    if (
+        kind.startswith("text/")
+        or kind in ("application/xml", "application/x-www-form-urlencoded")
+        or not kind
+    ):
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            return base64.b64encode(body).decode("ascii")
+        if not kind:
+            try:
+                return json.loads(text)
+            except ValueError:
+                return text
+        return text
+    return base64.b64encode(body).decode("ascii")
