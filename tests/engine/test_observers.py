@@ -1,0 +1,78 @@
+"""Run observers: the hooks the server's tracing and metrics hang on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from baton.engine import (
+    CallInfo,
+    CallOutcome,
+    RunEnvironment,
+    RunInfo,
+    RunResult,
+    TaskRecord,
+    compile_workflow,
+)
+from tests.engine._support import document, upstream
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.events: list[tuple[str, Any]] = []
+
+    def on_run_start(self, run: RunInfo) -> None:
+        self.events.append(("run_start", run.name))
+
+    def on_task_start(self, record: TaskRecord) -> None:
+        self.events.append(("task_start", record.path))
+
+    def on_task_end(self, record: TaskRecord) -> None:
+        self.events.append(("task_end", (record.path, record.status)))
+
+    def on_call_start(self, call: CallInfo) -> object:
+        call.headers["traceparent"] = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+        self.events.append(("call_start", call.method))
+        return "handle-1"
+
+    def on_call_end(self, handle: object, outcome: CallOutcome) -> None:
+        self.events.append(("call_end", (handle, outcome.status)))
+
+    def on_run_end(self, result: RunResult) -> None:
+        self.events.append(("run_end", result.status))
+
+
+class Broken(Recorder):
+    def on_task_start(self, record: TaskRecord) -> None:
+        raise RuntimeError("observer bug")
+
+
+async def _echo(request: web.Request) -> web.Response:
+    return web.json_response({"traceparent": request.headers.get("traceparent")})
+
+
+async def test_observers_see_run_task_and_call_events_and_may_add_call_headers(env: RunEnvironment) -> None:
+    recorder = Recorder()
+    async with upstream({("GET", "/e"): _echo}) as up:
+        workflow = compile_workflow(
+            document(
+                [
+                    {"prep": {"set": {}}},
+                    {"get": {"call": "http", "with": {"method": "get", "endpoint": up.url("/e")}}},
+                ]
+            )
+        )
+        result = await workflow.run(None, env=env, observers=[recorder, Broken()])
+    assert result.status == "completed"
+    assert result.output["traceparent"].startswith("00-0af7")
+    assert recorder.events == [
+        ("run_start", "under-test"),
+        ("task_start", "/do/0/prep"),
+        ("task_end", ("/do/0/prep", "completed")),
+        ("task_start", "/do/1/get"),
+        ("call_start", "GET"),
+        ("call_end", ("handle-1", 200)),
+        ("task_end", ("/do/1/get", "completed")),
+        ("run_end", "completed"),
+    ]
