@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from contextlib import AbstractAsyncContextManager
 from typing import Protocol, runtime_checkable
 
 __all__ = ["Clock", "FakeClock", "SystemClock"]
@@ -25,7 +26,7 @@ class Clock(Protocol):
 
     async def sleep(self, seconds: float) -> None: ...
 
-    def timeout(self, seconds: float | None) -> asyncio.Timeout | _FakeTimeoutContext:
+    def timeout(self, seconds: float | None) -> AbstractAsyncContextManager[object]:
         """An async context manager that raises ``TimeoutError`` when ``seconds`` elapse."""
 
 
