@@ -257,3 +257,11 @@ async def test_cancelling_a_run_stops_its_timers(env: RunEnvironment) -> None:
     handle.cancel()
     result = await asyncio.wait_for(handle.result(), 2)
     assert result.status == "cancelled"
+
+
+async def test_a_run_cancelled_before_it_starts_reports_cancelled(env: RunEnvironment) -> None:
+    handle = compile_workflow(document([{"a": {"set": {}}}])).start(None, env=env)
+    handle.cancel()
+    result = await handle.result()
+    assert result.status == "cancelled"
+    assert len(result.timeline) == 0

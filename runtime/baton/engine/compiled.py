@@ -54,9 +54,10 @@ class RunResult:
 class RunHandle:
     """A run in progress: ``cancel()`` stops it (in-flight calls and timers included)."""
 
-    def __init__(self, run_id: str) -> None:
-        self.run_id = run_id
+    def __init__(self, state: RunState) -> None:
+        self.run_id = state.run_id
         self.cancel_requested = False
+        self._state = state
         self._task: asyncio.Task[RunResult] | None = None
 
     def cancel(self) -> None:
@@ -69,7 +70,22 @@ class RunHandle:
 
     async def result(self) -> RunResult:
         assert self._task is not None
-        return await asyncio.shield(self._task)
+        try:
+            return await asyncio.shield(self._task)
+        except asyncio.CancelledError:
+            if not (self._task.cancelled() and self.cancel_requested):
+                raise
+            # Cancelled before it even started: nothing ran, nothing to record.
+            state = self._state
+            return RunResult(
+                run_id=self.run_id,
+                status="cancelled",
+                output=None,
+                error=None,
+                timeline=state.timeline,
+                started_at=state.started_at,
+                ended_at=state.clock.time(),
+            )
 
 
 class CompiledWorkflow:
@@ -208,7 +224,7 @@ class CompiledWorkflow:
             observers=observers,
             call_headers=call_headers,
         )
-        handle = RunHandle(state.run_id)
+        handle = RunHandle(state)
         handle._task = asyncio.create_task(self._run(state, input, handle=handle))
         return handle
 

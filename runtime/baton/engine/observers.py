@@ -1,7 +1,8 @@
 """Hooks for whoever watches runs: OTel spans and metrics, the operator's run summary.
 
 Observers are called inline on the run's task, so they must be quick and must not raise; an
-observer that raises is logged and otherwise ignored, never failing the run it watches.
+observer that raises is logged and otherwise ignored, never failing the run it watches. An
+observer may implement only the hooks it needs.
 """
 
 from __future__ import annotations
@@ -63,11 +64,15 @@ class RunObserver(Protocol):
 
 
 def notify(observers: tuple[RunObserver, ...], method: str, *args: Any) -> list[object]:
-    """Call ``method`` on every observer, shielding the run from observer failures."""
+    """Call ``method`` on every observer that has it, shielding the run from observer failures."""
     results: list[object] = []
     for observer in observers:
+        hook = getattr(observer, method, None)
+        if hook is None:
+            results.append(None)
+            continue
         try:
-            results.append(getattr(observer, method)(*args))
+            results.append(hook(*args))
         except Exception:
             log.exception("run observer %r failed in %s", observer, method)
             results.append(None)
