@@ -39,6 +39,9 @@ class Endpoint(Model):
     content_types: list[str] = Field(
         default_factory=lambda: ["application/json"], min_length=1, alias="contentTypes"
     )
+    #: The output contract: ``body`` answers 200 with the workflow output as the JSON body;
+    #: ``envelope`` reads the output as ``{status, headers, body}`` so a workflow chooses them.
+    output: Literal["body", "envelope"] = "body"
 
 
 class Idempotency(Model):

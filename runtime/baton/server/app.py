@@ -1,0 +1,424 @@
+"""The HTTP server: one aiohttp application serving every loaded endpoint plus inspection.
+
+The request path, in order: exact route lookup, correlation, version choice, intake (before any
+upstream call), deadline, idempotency, then the run (or 202 and a background run), then the
+answer by the output contract or problem+json. Everything a reload may change is read once at
+the start of a request through the current ``Router``, so a run finishes on the version it
+started with while a reload swaps the router under it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from baton.engine import Limits, RunEnvironment
+from baton.server import health, inspection_views, output
+from baton.server.correlation import REQUEST_ID_HEADER, RUN_ID_HEADER, Correlation, new_run_id
+from baton.server.deadlines import DeadlineError, deadline_for
+from baton.server.definitions import Definition, RunReport
+from baton.server.flows import FlowBuilder
+from baton.server.idempotency import (
+    IDEMPOTENCY_HEADER,
+    Claimed,
+    Conflict,
+    IdempotencyStore,
+    InMemoryIdempotencyStore,
+    StoredResponse,
+    fingerprint,
+)
+from baton.server.inspection import RunRecord, RunStore
+from baton.server.intake import IntakeError
+from baton.server.metrics import Metrics
+from baton.server.reload import Registry, ReloadResult, watch
+from baton.server.responses import (
+    ERROR_TYPES,
+    Problem,
+    json_response,
+    problem_for_error,
+    problem_response,
+)
+from baton.server.routing import VERSION_HEADER, Router
+from baton.server.tracing import RunTracer, Tracing
+
+__all__ = ["Server", "ServerConfig"]
+
+log = logging.getLogger("baton.server")
+
+_ASYNC_PREFERENCE = "respond-async"
+_IDEMPOTENCY_KEY_MAX = 255
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ServerConfig:
+    #: Finished runs kept for ``GET /runs`` (runs in flight are always kept).
+    history: int = 1000
+    #: Seconds between checks of the definition files; 0 disables watching.
+    reload_interval: float = 1.0
+    #: Seconds in-flight runs get to finish after shutdown starts.
+    grace_period: float = 30.0
+    #: Task and call metrics need an engine observer per run; off saves its cost per task.
+    task_metrics: bool = True
+
+
+def _problem(status: int, title: str, detail: str, *, kind: str | None = None) -> Problem:
+    return Problem(
+        status=status, title=title, type=ERROR_TYPES + kind if kind else "about:blank", detail=detail
+    )
+
+
+class Server:
+    """Serves the Workflow manifests found under ``paths``."""
+
+    def __init__(
+        self,
+        paths: Sequence[Path],
+        *,
+        config: ServerConfig | None = None,
+        env: RunEnvironment | None = None,
+        limits: Limits | None = None,
+        idempotency: IdempotencyStore | None = None,
+        tracing: Tracing | None = None,
+        metrics: Metrics | None = None,
+    ) -> None:
+        self.config = config or ServerConfig()
+        self.env = env or RunEnvironment()
+        self._owns_env = env is None
+        self.builder = FlowBuilder(self.env, limits=limits)
+        self.registry = Registry(paths, factory=self.builder.build)
+        self.router = Router()
+        self.idempotency = idempotency or InMemoryIdempotencyStore()
+        self.tracing = tracing
+        self.metrics = metrics or Metrics()
+        self.runs = RunStore(capacity=self.config.history)
+        self.accepting = True
+        self._background: set[asyncio.Task[Any]] = set()
+        self._watcher: asyncio.Task[None] | None = None
+        self._runner: web.AppRunner | None = None
+        self._secret_values: tuple[str, ...] = tuple(_secret_strings(self.env.secrets))
+        self.app = self._build_app()
+
+    # -- definitions ------------------------------------------------------------------------
+
+    def load(self) -> ReloadResult:
+        """(Re)load the definition files and serve what is valid; the result names what is not."""
+        result = self.registry.load()
+        self._apply(result)
+        return result
+
+    def _apply(self, result: ReloadResult) -> None:
+        self.router = result.router
+        self.metrics.definitions.set(len(result.router.definitions))
+        self.metrics.reloads.labels("refused" if result.problems else "applied").inc()
+        for problem in result.problems:
+            log.error("definition refused: %s", problem)
+        if result.changed:
+            served = ", ".join(f"{d.name}@{d.version}" for d in result.router.definitions) or "nothing"
+            log.info("definitions loaded from %d changed file(s); serving %s", len(result.changed), served)
+
+    # -- application ------------------------------------------------------------------------
+
+    def _build_app(self) -> web.Application:
+        app = web.Application(client_max_size=64 * 1024 * 1024 + 1)
+        app.router.add_get("/healthz", health.healthz(self))
+        app.router.add_get("/readyz", health.readyz(self))
+        app.router.add_get("/metrics", health.metrics(self))
+        app.router.add_get("/runs", inspection_views.list_runs(self))
+        app.router.add_get("/runs/summary", inspection_views.summary(self))
+        app.router.add_get("/runs/{run_id}", inspection_views.show_run(self))
+        app.router.add_route("*", "/{tail:.*}", self._endpoint)
+        app.on_shutdown.append(self._on_shutdown)
+        return app
+
+    async def _endpoint(self, request: web.Request) -> web.StreamResponse:
+        router = self.router
+        route = router.match(request.method, request.path)
+        if route is None:
+            if router.knows_path(request.path):
+                allowed = sorted(m for (m, p) in router.routes if p == request.path)
+                return problem_response(
+                    _problem(405, "Method Not Allowed", f"{request.path} accepts {', '.join(allowed)}"),
+                    headers={"Allow": ", ".join(allowed)},
+                )
+            return problem_response(_problem(404, "Not Found", f"no workflow is served at {request.path}"))
+        correlation = Correlation.from_headers(request.headers)
+        headers = {REQUEST_ID_HEADER: correlation.request_id}
+        if not self.accepting:
+            headers["Connection"] = "close"
+            return problem_response(
+                _problem(503, "Service Unavailable", "the server is shutting down; retry on another replica"),
+                headers=headers,
+            )
+        requested = request.headers.get(VERSION_HEADER)
+        selection = route.select(requested)
+        if selection is None:
+            return problem_response(
+                _problem(404, "Not Found", f"version {requested!r} of workflow {route.name!r} is not served"),
+                headers=headers,
+            )
+        definition = selection.definition
+        headers[VERSION_HEADER] = definition.version
+        try:
+            data, raw = await definition.intake.read(request)
+            deadline = deadline_for(request.headers, timeout_seconds=definition.manifest.spec.timeout_seconds)
+        except IntakeError as exc:
+            self.metrics.refused.labels(definition.name, "intake").inc()
+            return problem_response(exc.problem, headers=headers)
+        except DeadlineError as exc:
+            self.metrics.refused.labels(definition.name, "deadline").inc()
+            return problem_response(
+                _problem(400, "Invalid request", str(exc), kind="validation"), headers=headers
+            )
+        key = request.headers.get(IDEMPOTENCY_HEADER)
+        if key is None:
+            return await self._run(
+                request, definition, selection.routed_by, data, deadline, correlation, headers
+            )
+        if not 0 < len(key) <= _IDEMPOTENCY_KEY_MAX or not key.isprintable():
+            return problem_response(
+                _problem(
+                    400,
+                    "Invalid request",
+                    f"{IDEMPOTENCY_HEADER} must be 1-{_IDEMPOTENCY_KEY_MAX} printable characters",
+                    kind="validation",
+                ),
+                headers=headers,
+            )
+        scoped = f"{route.method} {route.path}\n{key}"
+        print_ = fingerprint(request.method, request.path, (requested or "").encode() + b"\n" + raw)
+        claim = await self.idempotency.claim(scoped, print_)
+        if isinstance(claim, StoredResponse):
+            return web.Response(status=claim.status, headers=list(claim.headers), body=claim.body)
+        if isinstance(claim, Conflict):
+            return problem_response(
+                _problem(
+                    422,
+                    "Unprocessable Content",
+                    f"{IDEMPOTENCY_HEADER} {key!r} was already used for a different request",
+                ),
+                headers=headers,
+            )
+        assert isinstance(claim, Claimed)
+        try:
+            response = await self._run(
+                request, definition, selection.routed_by, data, deadline, correlation, headers
+            )
+        except BaseException:
+            await self.idempotency.release(scoped)
+            raise
+        if response.status == 503 and headers.get("Connection") == "close":
+            await self.idempotency.release(scoped)  # cancelled by shutdown: a retry must run again
+        else:
+            await self.idempotency.complete(
+                scoped,
+                StoredResponse(response.status, tuple(response.headers.items()), bytes(response.body or b"")),  # type: ignore[arg-type]
+                ttl=definition.manifest.spec.idempotency.ttl_seconds,
+            )
+        return response
+
+    async def _run(
+        self,
+        request: web.Request,
+        definition: Definition,
+        routed_by: str,
+        data: Any,
+        deadline: float | None,
+        correlation: Correlation,
+        headers: dict[str, str],
+    ) -> web.Response:
+        run_id = new_run_id()
+        headers[RUN_ID_HEADER] = run_id
+        record = RunRecord(
+            run_id=run_id,
+            workflow=definition.name,
+            version=definition.version,
+            routed_by=routed_by,
+            request_id=correlation.request_id,
+            trace_id=correlation.trace_id,
+            started_at=time.time(),
+            started_monotonic=time.monotonic(),
+        )
+        tracer = None
+        if self.tracing is not None:
+            tracer = self.tracing.start_run(
+                name=f"{request.method} {definition.endpoint.path}",
+                headers=request.headers,
+                attributes={
+                    "http.request.method": request.method,
+                    "http.route": definition.endpoint.path,
+                    "url.path": request.path,
+                    "baton.workflow": definition.name,
+                    "baton.version": definition.version,
+                    "baton.routed_by": routed_by,
+                    "baton.run_id": run_id,
+                    "baton.request_id": correlation.request_id,
+                },
+            )
+            record.trace_id = tracer.trace_id
+        self.runs.started(record)
+        if _ASYNC_PREFERENCE in request.headers.get("Prefer", ""):
+            task = asyncio.create_task(
+                self._execute(definition, data, deadline, correlation, record, tracer, dict(headers))
+            )
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+            location = f"/runs/{run_id}"
+            headers["Location"] = location
+            headers["Preference-Applied"] = _ASYNC_PREFERENCE
+            return json_response(
+                {"id": run_id, "outcome": "running", "location": location}, status=202, headers=headers
+            )
+        return await self._execute(definition, data, deadline, correlation, record, tracer, headers)
+
+    async def _execute(
+        self,
+        definition: Definition,
+        data: Any,
+        deadline: float | None,
+        correlation: Correlation,
+        record: RunRecord,
+        tracer: RunTracer | None,
+        headers: dict[str, str],
+    ) -> web.Response:
+        per_version = self.metrics.for_version(definition.name, definition.version)
+        observers: list[Any] = []
+        if self.config.task_metrics:
+            observers.append(per_version)
+        if tracer is not None:
+            observers.append(tracer)
+        per_version.in_flight.inc()
+        report: RunReport
+        try:
+            report = await definition.flow.run(
+                data,
+                run_id=record.run_id,
+                deadline=deadline,
+                call_headers=correlation.call_headers(),
+                observers=observers,
+            )
+        except asyncio.CancelledError:
+            report = RunReport("cancelled")
+            self._finish(definition, record, report, None, tracer, per_version)
+            raise
+        except Exception:
+            log.exception(
+                "run %s of %s@%s failed inside the server", record.run_id, definition.name, definition.version
+            )
+            report = RunReport("faulted")
+        finally:
+            per_version.in_flight.dec()
+        problem = self._problem_of(definition, report, headers)
+        if problem is None:
+            response = (
+                output.envelope_response(report.output, headers)
+                if definition.endpoint.output == "envelope"
+                else json_response(report.output, headers=headers)
+            )
+        else:
+            response = problem_response(problem, headers=headers)
+        record.problem = problem
+        self._finish(definition, record, report, response, tracer, per_version)
+        return response
+
+    def _problem_of(
+        self, definition: Definition, report: RunReport, headers: dict[str, str]
+    ) -> Problem | None:
+        if report.status == "completed":
+            return None
+        if report.status == "cancelled":
+            headers["Connection"] = "close"
+            return _problem(503, "Service Unavailable", "the run was cancelled")
+        if report.error is None:
+            return _problem(500, "Internal Server Error", "The run failed.", kind="runtime")
+        return problem_for_error(report.error, secrets=self._secret_values)
+
+    def _finish(
+        self,
+        definition: Definition,
+        record: RunRecord,
+        report: RunReport,
+        response: web.Response | None,
+        tracer: RunTracer | None,
+        per_version: Any,
+    ) -> None:
+        record.outcome = report.status
+        record.report = report
+        record.ended_at = time.time()
+        record.duration = time.monotonic() - record.started_monotonic
+        record.status_code = 503 if response is None else response.status
+        if report.status == "completed":
+            record.output = report.output
+        self.runs.finished(record)
+        per_version.outcomes[report.status].inc()
+        per_version.duration.observe(record.duration)
+        if tracer is not None:
+            error_type = None if report.error is None else report.error.type
+            tracer.finish(outcome=report.status, status_code=record.status_code, error_type=error_type)
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    async def start(self, host: str = "127.0.0.1", port: int = 8080) -> int:
+        """Start serving; returns the bound port (useful with port 0)."""
+        if not self.router.definitions and not self.registry.problems:
+            self.load()
+        self._runner = web.AppRunner(
+            self.app, access_log=None, shutdown_timeout=self.config.grace_period, handle_signals=False
+        )
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, host, port, reuse_address=True)
+        await site.start()
+        if self.config.reload_interval > 0:
+            self._watcher = asyncio.create_task(
+                watch(self.registry, self._apply, interval=self.config.reload_interval)
+            )
+        server = site._server
+        sockets = getattr(server, "sockets", None) or ()
+        return int(sockets[0].getsockname()[1]) if sockets else port
+
+    @property
+    def in_flight(self) -> int:
+        return self.runs.in_flight
+
+    async def _on_shutdown(self, app: web.Application) -> None:
+        # Async runs (202) are not request handlers: aiohttp's own grace does not wait for them.
+        if self._background:
+            _, pending = await asyncio.wait(set(self._background), timeout=self.config.grace_period)
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.wait(pending)
+
+    async def stop(self) -> None:
+        """Graceful shutdown: refuse new runs, let in-flight runs finish within the grace period."""
+        self.accepting = False
+        if self._watcher is not None:
+            self._watcher.cancel()
+            self._watcher = None
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        if self._owns_env:
+            await self.env.aclose()
+        if self.tracing is not None:
+            self.tracing.provider.force_flush()
+
+
+def _secret_strings(secrets: Mapping[str, Any]) -> list[str]:
+    out: list[str] = []
+    stack: list[Any] = list(secrets.values())
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+        elif isinstance(value, str | int | float) and not isinstance(value, bool):
+            out.append(str(value))
+    return out
