@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from aiohttp import web
@@ -76,3 +77,41 @@ async def test_observers_see_run_task_and_call_events_and_may_add_call_headers(e
         ("task_end", ("/do/1/get", "completed")),
         ("run_end", "completed"),
     ]
+
+
+async def _hang(request: web.Request) -> web.Response:
+    await asyncio.sleep(10)
+    return web.json_response({})
+
+
+def _hanging_call(url: str) -> dict[str, object]:
+    return document([{"get": {"call": "http", "with": {"method": "get", "endpoint": url}}}])
+
+
+async def test_a_call_cut_by_the_deadline_still_ends_for_observers(env: RunEnvironment) -> None:
+    recorder = Recorder()
+    async with upstream({("GET", "/hang"): _hang}) as up:
+        workflow = compile_workflow(_hanging_call(up.url("/hang")))
+        result = await workflow.run(None, env=env, observers=[recorder], deadline=env.clock.monotonic() + 0.2)
+    assert result.error is not None
+    assert result.error.status == 408
+    assert [p for name, p in recorder.events if name == "call_end"] == [("handle-1", None)]
+    assert ("task_end", ("/do/0/get", "faulted")) in recorder.events
+
+
+async def test_a_call_of_a_cancelled_run_still_ends_for_observers(env: RunEnvironment) -> None:
+    recorder = Recorder()
+    reached = asyncio.Event()
+
+    async def hang(request: web.Request) -> web.Response:
+        reached.set()
+        return await _hang(request)
+
+    async with upstream({("GET", "/hang"): hang}) as up:
+        handle = compile_workflow(_hanging_call(up.url("/hang"))).start(None, env=env, observers=[recorder])
+        await asyncio.wait_for(reached.wait(), 5)
+        handle.cancel()
+        result = await handle.result()
+    assert result.status == "cancelled"
+    assert [p for name, p in recorder.events if name == "call_end"] == [("handle-1", None)]
+    assert recorder.events[-2:] == [("task_end", ("/do/0/get", "cancelled")), ("run_end", "cancelled")]

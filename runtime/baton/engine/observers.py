@@ -44,9 +44,12 @@ class CallInfo:
 
 @dataclass(slots=True, kw_only=True)
 class CallOutcome:
+    """How a call ended: an HTTP ``status``, or an ``error`` (``timed_out`` when no answer came in time)."""
+
     status: int | None
     error: str | None
     duration: float
+    timed_out: bool = False
 
 
 class RunObserver(Protocol):

@@ -139,7 +139,7 @@ class AiohttpTransport:
                 )
         except TimeoutError as exc:
             within = "" if timeout is None else f" within {timeout:g}s"
-            raise TransportError(f"no answer{within}", timed_out=True) from exc
+            raise TransportError(f"timed out: no answer{within}", timed_out=True) from exc
         except aiohttp.ClientError as exc:
             raise TransportError(f"{type(exc).__name__}: {exc}") from exc
 

@@ -7,6 +7,7 @@ answers (non-2xx/3xx with ``redirect: true``) are communication errors carrying 
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import re
@@ -189,7 +190,8 @@ class CallHttpNode(TaskNode):
             )
         except TransportError as exc:
             if observers:
-                _call_end(observers, handles, None, str(exc), state.clock.monotonic() - started)
+                elapsed = state.clock.monotonic() - started
+                _call_end(observers, handles, None, str(exc), elapsed, timed_out=exc.timed_out)
             if exc.timed_out:
                 raise TimeoutFault(f"{method} {url}: {exc}", title="Call timed out") from exc
             if exc.too_large:
@@ -201,6 +203,12 @@ class CallHttpNode(TaskNode):
             raise CommunicationError(
                 f"{method} {url}: {exc}", status=503, title="Service unreachable"
             ) from exc
+        except asyncio.CancelledError:
+            # Cut by a timeout, a deadline or a cancelled run: observers still close their span.
+            if observers:
+                elapsed = state.clock.monotonic() - started
+                _call_end(observers, handles, None, "cancelled", elapsed)
+            raise
         if observers:
             _call_end(observers, handles, response.status, None, state.clock.monotonic() - started)
         ceiling = 400 if self.redirect else 300
@@ -224,9 +232,15 @@ class CallHttpNode(TaskNode):
 
 
 def _call_end(
-    observers: tuple[Any, ...], handles: list[object], status: int | None, error: str | None, duration: float
+    observers: tuple[Any, ...],
+    handles: list[object],
+    status: int | None,
+    error: str | None,
+    duration: float,
+    *,
+    timed_out: bool = False,
 ) -> None:
-    outcome = CallOutcome(status=status, error=error, duration=duration)
+    outcome = CallOutcome(status=status, error=error, duration=duration, timed_out=timed_out)
     for observer, handle in zip(observers, handles, strict=False):
         notify((observer,), "on_call_end", handle, outcome)
 
