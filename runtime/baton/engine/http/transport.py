@@ -121,20 +121,16 @@ class AiohttpTransport:
                     raise TransportError(
                         f"response body of {declared} bytes is over the limit", too_large=True
                     )
-                chunks: list[bytes] = []
-                size = 0
-                async for chunk in response.content.iter_chunked(65536):
-                    size += len(chunk)
-                    if size > max_body:
-                        raise TransportError(
-                            f"response body is over the limit of {max_body} bytes", too_large=True
-                        )
-                    chunks.append(chunk)
+                if declared is not None and "Content-Encoding" not in response.headers:
+                    body = await response.read()
+                else:
+                    # Unknown or compressed length: read in chunks, stop at the limit.
+                    body = await _read_bounded(response, max_body)
                 return HttpResponse(
                     status=response.status,
                     reason=response.reason or "",
                     headers={k: v for k, v in response.headers.items()},
-                    body=b"".join(chunks),
+                    body=body,
                     url=url,
                 )
         except TimeoutError as exc:
@@ -147,3 +143,15 @@ class AiohttpTransport:
         if self._session is not None and self._owns_session:
             await self._session.close()
         self._session = None
+
+
+async def _read_bounded(response: aiohttp.ClientResponse, max_body: int) -> bytes:
+    """Read a body of unknown length, stopping as soon as it passes ``max_body``."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.content.iter_chunked(65536):
+        size += len(chunk)
+        if size > max_body:
+            raise TransportError(f"response body is over {max_body} bytes", too_large=True)
+        chunks.append(chunk)
+    return b"".join(chunks)
