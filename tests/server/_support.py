@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import yaml
 from aiohttp import web
 
@@ -135,3 +136,25 @@ async def serving(
         yield server, f"http://127.0.0.1:{port}"
     finally:
         await server.stop()
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: Any
+    body: bytes
+    content_type: str
+
+    def json(self) -> Any:
+        import json
+
+        return json.loads(self.body)
+
+    @property
+    def text(self) -> str:
+        return self.body.decode()
+
+
+async def send(client: aiohttp.ClientSession, method: str, url: str, **kwargs: Any) -> Reply:
+    async with client.request(method, url, **kwargs) as response:
+        return Reply(response.status, response.headers, await response.read(), response.content_type)
