@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 
 __all__ = ["main"]
 
-_COMMANDS: tuple[str, ...] = ("serve", "graph")
+_COMMANDS: tuple[str, ...] = ("serve", "graph", "run")
 
 
 def _parser() -> argparse.ArgumentParser:

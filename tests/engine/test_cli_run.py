@@ -1,0 +1,148 @@
+"""``baton run``: output on stdout, timeline on request, exit codes 0 / 1 / 2, never a traceback."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from baton.cli.main import main
+
+FLOW = """\
+document: {dsl: '1.0.3', namespace: demo, name: greet, version: '1.0.0'}
+do:
+  - choose:
+      switch:
+        - vip: {when: .vip, then: greetVip}
+        - other: {then: greet}
+  - greet:
+      set: {message: '${ "Hello " + .name }'}
+      then: end
+  - greetVip:
+      set: {message: '${ "Welcome back " + .name }'}
+"""
+
+
+@pytest.fixture
+def flow(tmp_path: Path) -> Path:
+    path = tmp_path / "greet.yaml"
+    path.write_text(FLOW)
+    return path
+
+
+def test_run_prints_the_output_as_json_and_exits_0(flow: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", str(flow), "--input", '{"name": "Ann", "vip": true}']) == 0
+    assert json.loads(capsys.readouterr().out) == {"message": "Welcome back Ann"}
+
+
+def test_run_with_timeline_prints_a_table_of_tasks_and_decisions(
+    flow: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["run", str(flow), "--input", '{"name": "Bo"}', "--timeline"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out) == {"message": "Hello Bo"}
+    lines = captured.err.splitlines()
+    assert lines[0].split() == ["#", "task", "kind", "status", "tries", "ms", "notes"]
+    assert "/do/0/choose" in lines[1]
+    assert 'case="other"' in lines[1]
+    assert "/do/1/greet" in lines[2]
+    assert "completed" in lines[-1]
+
+
+def test_run_with_json_output_prints_the_whole_result(flow: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", str(flow), "--input", '{"name": "Cy"}', "--timeline", "--output", "json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["status"] == "completed"
+    assert [t["name"] for t in result["timeline"]] == ["choose", "greet"]
+
+
+def test_a_faulted_run_prints_the_problem_details_and_exits_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "fail.yaml"
+    path.write_text(
+        "document: {dsl: '1.0.3', namespace: demo, name: fail, version: '1.0.0'}\n"
+        "do:\n  - refuse:\n      raise:\n"
+        "        error: {type: 'https://example.com/no', status: 409, title: Nope}\n"
+    )
+    assert main(["run", str(path)]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "run faulted: Nope (409) at /do/0/refuse" in captured.err
+    assert "Traceback" not in captured.err
+
+
+def test_an_invalid_document_exits_2_with_the_validation_messages(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text("document: {dsl: '1.0.3', namespace: demo, name: bad, version: '1.0.0'}\ndo: 5\n")
+    assert main(["run", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert str(path) in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("bad_input", ["{not json", "@/nonexistent/input.json"])
+def test_bad_input_is_a_usage_error(flow: Path, bad_input: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", str(flow), "--input", bad_input]) == 2
+    assert "--input" in capsys.readouterr().err
+
+
+class _Pets(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        body = json.dumps({"id": 7, "name": "milou", "path": self.path}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def pets() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Pets)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_the_baton_command_calls_a_mapped_public_host(tmp_path: Path, pets: str) -> None:
+    path = tmp_path / "pet.yaml"
+    path.write_text(
+        "document: {dsl: '1.0.3', namespace: demo, name: pet, version: '1.0.0'}\n"
+        "do:\n  - getPet:\n      call: http\n      with:\n        method: get\n"
+        "        endpoint: https://petstore.swagger.io/v2/pet/{petId}\n"
+    )
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from baton.cli.main import main; sys.exit(main())",
+            "run",
+            str(path),
+            "--input",
+            '{"petId": 7}',
+            "--map-host",
+            f"petstore.swagger.io={pets}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert json.loads(completed.stdout) == {"id": 7, "name": "milou", "path": "/v2/pet/7"}
