@@ -94,9 +94,9 @@ class Server:
         self.builder = FlowBuilder(self.env, limits=limits)
         self.registry = Registry(paths, factory=self.builder.build)
         self.router = Router()
-        self.idempotency = idempotency or InMemoryIdempotencyStore()
+        self.idempotency = InMemoryIdempotencyStore() if idempotency is None else idempotency
         self.tracing = tracing
-        self.metrics = metrics or Metrics()
+        self.metrics = Metrics() if metrics is None else metrics
         self.runs = RunStore(capacity=self.config.history)
         self.accepting = True
         self._background: set[asyncio.Task[Any]] = set()
