@@ -243,3 +243,58 @@ async def test_runtime_arguments_describe_the_task_workflow_and_runtime(env: Run
     assert result.output["wf"] == result.run_id
     assert result.output["raw"] == {"k": 1}
     assert result.output["runtime"] == "baton"
+
+
+async def test_workflow_input_that_breaks_its_schema_faults_before_any_task(env: RunEnvironment) -> None:
+    schema = {"format": "json", "document": {"type": "object", "properties": {"n": {"type": "integer"}}}}
+    result = await run([{"one": {"set": {}}}], {"n": "seven"}, env=env, input={"schema": schema})
+    assert result.error is not None
+    assert result.error.type.endswith("/validation")
+    assert result.error.instance == "/input"
+    assert "$.n" in (result.error.detail or "")
+    assert len(result.timeline) == 0
+
+
+async def test_an_exported_context_that_breaks_its_schema_faults_the_task(env: RunEnvironment) -> None:
+    schema = {"format": "json", "document": {"type": "object", "required": ["user"]}}
+    result = await run(
+        [{"keep": {"set": {"x": 1}, "export": {"as": "${ {other: .x} }", "schema": schema}}}], env=env
+    )
+    assert result.error is not None
+    assert result.error.instance == "/do/0/keep"
+    assert "exported context" in (result.error.detail or "")
+
+
+async def test_loose_mode_evaluates_bare_strings_and_keeps_plain_text(env: RunEnvironment) -> None:
+    result = await run(
+        [{"mix": {"set": {"n": ".n + 1", "greeting": "hello there"}}}],
+        {"n": 1},
+        env=env,
+        evaluate={"language": "jq", "mode": "loose"},
+    )
+    assert result.output == {"n": 2, "greeting": "hello there"}
+
+
+async def test_for_binds_item_and_index_by_default(env: RunEnvironment) -> None:
+    result = await run(
+        [
+            {
+                "loop": {
+                    "for": {"in": ".xs"},
+                    "do": [
+                        {"acc": {"set": {"xs": "${ .xs }", "seen": "${ (.seen // []) + [[$index, $item]] }"}}}
+                    ],
+                }
+            }
+        ],
+        {"xs": ["a", "b"]},
+        env=env,
+    )
+    assert result.output["seen"] == [[0, "a"], [1, "b"]]
+
+
+async def test_then_continue_is_the_default_flow(env: RunEnvironment) -> None:
+    result = await run(
+        [{"a": {"set": {"v": 1}, "then": "continue"}}, {"b": {"set": {"v": "${ .v + 1 }"}}}], env=env
+    )
+    assert result.output == {"v": 2}
