@@ -146,3 +146,22 @@ def test_the_baton_command_calls_a_mapped_public_host(tmp_path: Path, pets: str)
     )
     assert completed.returncode == 0, completed.stderr
     assert json.loads(completed.stdout) == {"id": 7, "name": "milou", "path": "/v2/pet/7"}
+
+
+def test_the_timeline_never_shows_secret_values(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    flow = tmp_path / "secret.yaml"
+    flow.write_text(
+        "document: {dsl: '1.0.3', namespace: demo, name: secret, version: '1.0.0'}\n"
+        "use: {secrets: [api]}\n"
+        "do:\n  - build:\n      set: {auth: '${ \"Key \" + $secrets.api.key }'}\n"
+        "  - done:\n      set: {ok: true}\n"
+    )
+    secrets = tmp_path / "secrets.yaml"
+    secrets.write_text("api: {key: very-secret-key}\n")
+    code = main(["run", str(flow), "--secrets", str(secrets), "--timeline", "--output", "json"])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "very-secret-key" not in out
+    result = json.loads(out)
+    assert result["timeline"][0]["output"] == {"auth": "Key ***"}
+    assert result["output"] == {"ok": True}
