@@ -265,3 +265,19 @@ async def test_a_run_cancelled_before_it_starts_reports_cancelled(env: RunEnviro
     result = await handle.result()
     assert result.status == "cancelled"
     assert len(result.timeline) == 0
+
+
+async def test_a_task_timeout_on_the_real_clock_cuts_a_hanging_call(env: RunEnvironment) -> None:
+    async def hang(request: web.Request) -> web.Response:
+        await asyncio.sleep(10)
+        return web.json_response({})
+
+    async with upstream({("GET", "/hang"): hang}) as up:
+        started = time.monotonic()
+        result = await run(
+            [{"slowCall": {**_get(up.url("/hang")), "timeout": {"after": {"milliseconds": 200}}}}], env=env
+        )
+    assert time.monotonic() - started < 3
+    assert result.error is not None
+    assert result.error.status == 408
+    assert result.error.instance == "/do/0/slowCall"

@@ -214,7 +214,9 @@ class Scope(Mapping[str, Any]):
             "definition": node.definition,
             "input": self.raw_input,
             "output": self.output,
-            "startedAt": datetime_descriptor(self.state.clock.time()),
+            "startedAt": datetime_descriptor(
+                self.record.started_at if self.record is not None else self.state.clock.time()
+            ),
         }
 
     def __getitem__(self, name: str) -> Any:
