@@ -25,6 +25,11 @@ class Upstream:
 
     port: int = 0
     requests: list[dict[str, Any]] = field(default_factory=list)
+    arrived: asyncio.Condition = field(default_factory=asyncio.Condition)
+
+    async def wait_for_requests(self, count: int) -> None:
+        async with asyncio.timeout(5), self.arrived:
+            await self.arrived.wait_for(lambda: len(self.requests) >= count)
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}{path}"
@@ -57,6 +62,8 @@ async def upstream(routes: dict[str, Handler]) -> AsyncIterator[Upstream]:
             "at": time.monotonic(),
         }
         record.requests.append(entry)
+        async with record.arrived:
+            record.arrived.notify_all()
         try:
             return await handler(request)
         finally:
