@@ -32,6 +32,9 @@ def _up(args: argparse.Namespace) -> int:
     from tests.plane.kube import LocalKubePlane
 
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="baton-plane-"))
+    # Ctrl-C and SIGTERM both mean "stop cleanly", even when started where SIGINT was ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     kube = jaeger = None
     ok = False
     try:
@@ -54,7 +57,6 @@ def _up(args: argparse.Namespace) -> int:
         if args.for_seconds is not None:
             time.sleep(args.for_seconds)
         else:
-            signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
             while True:
                 dead = kube.dead() + (jaeger.dead() if jaeger else [])
                 if dead:
