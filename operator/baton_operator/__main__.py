@@ -1,0 +1,3 @@
+from baton_operator.main import main
+
+raise SystemExit(main())

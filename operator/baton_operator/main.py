@@ -1,0 +1,123 @@
+"""``python -m baton_operator``: wait for the leader Lease, then run the Kopf handlers."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import Iterator, Sequence
+
+import aiohttp
+import kopf
+from prometheus_client import start_http_server
+
+from baton_operator.config import OperatorConfig
+from baton_operator.handlers import register
+from baton_operator.kube import Kube, load_configuration
+from baton_operator.leader import LeaseElector
+from baton_operator.reconcile import Context
+from baton_operator.scrape import load_resolver
+
+__all__ = ["main", "run"]
+
+log = logging.getLogger("baton_operator")
+
+#: A pod's summary must answer quickly: a slow pod is skipped this round, never waited on.
+_SCRAPE_TIMEOUT = aiohttp.ClientTimeout(total=3)
+
+
+async def run(
+    config: OperatorConfig, *, kubeconfig: str | None = None, stop: asyncio.Event | None = None
+) -> int:
+    stop = stop or asyncio.Event()
+    async with (
+        Kube(load_configuration(kubeconfig)) as kube,
+        aiohttp.ClientSession(timeout=_SCRAPE_TIMEOUT) as http,
+    ):
+        ctx = Context(kube=kube, config=config, http=http, resolver=load_resolver(config.target_resolver))
+        elector = None
+        renewing: asyncio.Task[None] | None = None
+        if config.leader_election:
+            elector = LeaseElector(
+                kube, name=config.lease_name, namespace=config.lease_namespace, identity=config.identity
+            )
+            loop = asyncio.get_running_loop()
+            with _signals(loop, stop):
+                if not await elector.acquire(stop):
+                    return 0
+            renewing = asyncio.create_task(elector.keep(stop))
+        registry = kopf.OperatorRegistry()
+        register(registry, status_interval=config.status_interval)
+        try:
+            await kopf.operator(
+                registry=registry,
+                clusterwide=not config.namespaces,
+                namespaces=config.namespaces,
+                standalone=True,
+                stop_flag=stop,
+                memo=kopf.Memo(ctx=ctx),
+                liveness_endpoint=f"http://0.0.0.0:{config.health_port}/healthz"
+                if config.health_port
+                else None,
+            )
+        finally:
+            lost = renewing is not None and renewing.done() and stop.is_set()
+            if renewing is not None:
+                renewing.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await renewing
+            if elector is not None:
+                await elector.release()
+        return 1 if lost and not _signalled else 0
+
+
+_signalled = False
+
+
+@contextlib.contextmanager
+def _signals(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> Iterator[None]:
+    """SIGTERM/SIGINT stop the wait for the Lease; Kopf installs its own once it runs."""
+
+    def _stop() -> None:
+        global _signalled
+        _signalled = True
+        stop.set()
+
+    installed = []
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, _stop)
+            installed.append(sig)
+    try:
+        yield
+    finally:
+        for sig in installed:
+            loop.remove_signal_handler(sig)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="baton-operator", description="Reconcile Baton Workflows and Policies."
+    )
+    parser.add_argument("--kubeconfig", help="kubeconfig file (default: in-cluster, then $KUBECONFIG)")
+    parser.add_argument("--verbose", action="store_true", help="debug logs")
+    parser.add_argument("--log-format", choices=["json", "plain"], default="json")
+    args = parser.parse_args(argv)
+    try:
+        config = OperatorConfig.from_env()
+    except ValueError as exc:
+        print(f"baton-operator: {exc}", file=sys.stderr)
+        return 2
+    kopf.configure(
+        verbose=args.verbose,
+        log_format=kopf.LogFormat.JSON if args.log_format == "json" else kopf.LogFormat.PLAIN,
+    )
+    if config.metrics_port:
+        start_http_server(config.metrics_port)
+    try:
+        return asyncio.run(run(config, kubeconfig=args.kubeconfig))
+    except KeyboardInterrupt:
+        return 130
