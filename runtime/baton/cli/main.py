@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 
 __all__ = ["main"]
 
-_COMMANDS: tuple[str, ...] = ("serve", "graph", "run")
+_COMMANDS: tuple[str, ...] = ("serve", "graph", "run", "demo")
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -1,0 +1,55 @@
+"""The bundled example workflows: Baton ``Workflow`` manifests in the repository's ``examples/``.
+
+Loading one goes through the same phases as any workflow (manifest model, DSL load and
+validation, compilation), so a broken example is reported like a user's broken workflow.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from baton.dsl import load_document, validate
+from baton.engine import CompiledWorkflow, compile_workflow
+from baton.manifests import Workflow
+
+__all__ = ["EXAMPLES_DIR", "Example", "ExampleError", "load_example"]
+
+#: ``examples/`` of the source tree this package runs from (``baton demo --examples`` overrides).
+EXAMPLES_DIR = Path(__file__).resolve().parents[3] / "examples"
+
+
+class ExampleError(Exception):
+    """An example cannot be loaded; the message names the file and what is wrong."""
+
+
+@dataclass(frozen=True)
+class Example:
+    name: str
+    path: Path
+    manifest: Workflow
+    compiled: CompiledWorkflow
+
+
+def load_example(path: Path) -> Example:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ExampleError(f"{path}: cannot read: {exc}") from exc
+    try:
+        manifest = Workflow.model_validate(raw)
+    except ValidationError as exc:
+        raise ExampleError(f"{path}: not a valid Workflow manifest: {exc}") from exc
+    origin = f"{path}#spec.workflow"
+    document = load_document(json.dumps(manifest.spec.workflow), origin=origin)
+    problems = validate(document)
+    if problems:
+        listed = "; ".join(f"{problem.path}: {problem.message}" for problem in problems)
+        raise ExampleError(f"{origin}: {listed}")
+    return Example(
+        name=manifest.metadata.name, path=path, manifest=manifest, compiled=compile_workflow(document)
+    )

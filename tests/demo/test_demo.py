@@ -1,0 +1,90 @@
+"""``baton demo`` end to end: the real upstream on loopback, the real examples, the real engine."""
+
+import io
+from pathlib import Path
+
+import pytest
+
+from baton.cli.main import main
+from baton.demo import DEMO_RUNS, EXAMPLES_DIR, ExampleError, load_example, run_demo
+
+
+def test_baton_demo_runs_every_example_and_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo"]) == 0
+    out = capsys.readouterr().out
+    assert "Hello, Ada Lovelace!" in out
+    assert "free express shipping" in out
+    assert "5% off your next order" in out
+    assert '"product": "Espresso beans 1kg"' in out
+    assert "compensated /do/2/chargePayment with refundPayment: completed" in out
+    assert "compensated /do/1/reserveStock with releaseStock: completed" in out
+    assert f"All {len(DEMO_RUNS)} demo runs ended as expected." in out
+    assert "Traceback" not in out
+
+
+async def test_every_run_ends_as_expected_with_the_expected_outputs() -> None:
+    out = io.StringIO()
+    outcomes = await run_demo(out=out, latency_scale=0)
+    assert [o.run.title for o in outcomes] == [run.title for run in DEMO_RUNS]
+    assert all(o.as_expected for o in outcomes)
+    hello_gold, hello_other, bff, saga, _ = outcomes
+    assert hello_gold.result.output == {"greeting": "Hello, Ada Lovelace!", "perk": "free express shipping"}
+    assert hello_other.result.output == {"greeting": "Hello, Alan Turing!", "perk": "5% off your next order"}
+    assert bff.result.output == {
+        "customer": {"name": "Ada Lovelace", "tier": "gold"},
+        "orders": [
+            {"id": "o-1001", "total": 129.5, "status": "delivered"},
+            {"id": "o-1002", "total": 18.0, "status": "shipped"},
+        ],
+        "featured": {"product": "Espresso beans 1kg", "price": 24.0, "inStock": True},
+    }
+    assert saga.result.output["status"] == "confirmed"
+    assert saga.result.output["amount"] == 149
+    assert [entry["action"] for entry in saga.ledger] == ["reserve", "charge", "ship"]
+
+
+async def test_the_failed_saga_is_compensated_in_reverse_order_as_the_upstream_saw_it() -> None:
+    outcomes = await run_demo(out=io.StringIO(), runs=[DEMO_RUNS[-1]], latency_scale=0)
+    (failed,) = outcomes
+    assert failed.result.status == "faulted"
+    assert failed.result.error is not None
+    assert failed.result.error.status == 503
+    assert failed.result.error.instance == "/do/3/shipOrder"
+    assert [(c.handler, c.status) for c in failed.result.compensations] == [
+        ("refundPayment", "completed"),
+        ("releaseStock", "completed"),
+    ]
+    actions = [(entry["service"], entry["action"]) for entry in failed.ledger]
+    assert actions == [
+        ("inventory", "reserve"),
+        ("payments", "charge"),
+        ("payments", "refund"),
+        ("inventory", "release"),
+    ]
+
+
+def test_a_missing_examples_folder_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["demo", "--examples", str(tmp_path / "nowhere")]) == 2
+    assert "no examples folder" in capsys.readouterr().err
+
+
+def test_a_broken_example_is_reported_without_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for path in EXAMPLES_DIR.glob("*.yaml"):
+        (tmp_path / path.name).write_text(path.read_text())
+    (tmp_path / "hello.yaml").write_text("apiVersion: baton.dev/v1alpha1\nkind: Workflow\nspec: {}\n")
+    assert main(["demo", "--examples", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "hello.yaml" in err
+    assert "not a valid Workflow manifest" in err
+    assert "Traceback" not in err
+
+
+def test_an_example_with_an_invalid_workflow_names_the_file_and_path(tmp_path: Path) -> None:
+    text = (EXAMPLES_DIR / "hello.yaml").read_text().replace("then: goldPerk", "then: nowhere")
+    (tmp_path / "hello.yaml").write_text(text)
+    with pytest.raises(ExampleError, match=r"hello\.yaml.*nowhere"):
+        load_example(tmp_path / "hello.yaml")
