@@ -124,7 +124,8 @@ async def _serve(
     args: argparse.Namespace, config: ServerConfig, secrets: dict[str, Any], host_map: dict[str, str]
 ) -> int:
     env = RunEnvironment(secrets=secrets, host_map=host_map)
-    server = Server(args.paths, config=config, env=env, tracing=tracing_from_env())
+    tracing = tracing_from_env()
+    server = Server(args.paths, config=config, env=env, tracing=tracing)
     result = server.load()
     if result.problems or not result.router.definitions:
         for problem in result.problems:
@@ -163,4 +164,6 @@ async def _serve(
     logging.getLogger("baton.server").info("shutting down; %d run(s) in flight", server.in_flight)
     await server.stop()
     await env.aclose()
+    if tracing is not None:
+        await asyncio.to_thread(tracing.shutdown)
     return 0

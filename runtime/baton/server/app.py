@@ -407,7 +407,8 @@ class Server:
         if self._owns_env:
             await self.env.aclose()
         if self.tracing is not None:
-            self.tracing.provider.force_flush()
+            # The exporter blocks while it sends; off the loop, so a receiver on it can answer.
+            await asyncio.to_thread(self.tracing.provider.force_flush)
 
 
 def _secret_strings(secrets: Mapping[str, Any]) -> list[str]:
