@@ -88,3 +88,10 @@ def test_an_example_with_an_invalid_workflow_names_the_file_and_path(tmp_path: P
     (tmp_path / "hello.yaml").write_text(text)
     with pytest.raises(ExampleError, match=r"hello\.yaml.*nowhere"):
         load_example(tmp_path / "hello.yaml")
+
+
+def test_an_example_whose_workflow_breaks_the_schema_is_an_example_error(tmp_path: Path) -> None:
+    text = (EXAMPLES_DIR / "hello.yaml").read_text().replace("call: http", "call: 42", 1)
+    (tmp_path / "hello.yaml").write_text(text)
+    with pytest.raises(ExampleError, match=r"hello\.yaml#spec\.workflow: .*getUser"):
+        load_example(tmp_path / "hello.yaml")

@@ -13,8 +13,8 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from baton.dsl import load_document, validate
-from baton.engine import CompiledWorkflow, compile_workflow
+from baton.dsl import DocumentError, load_document, validate
+from baton.engine import CompiledWorkflow, CompileError, compile_workflow
 from baton.manifests import Workflow
 
 __all__ = ["EXAMPLES_DIR", "Example", "ExampleError", "load_example"]
@@ -45,11 +45,16 @@ def load_example(path: Path) -> Example:
     except ValidationError as exc:
         raise ExampleError(f"{path}: not a valid Workflow manifest: {exc}") from exc
     origin = f"{path}#spec.workflow"
-    document = load_document(json.dumps(manifest.spec.workflow), origin=origin)
-    problems = validate(document)
+    try:
+        document = load_document(json.dumps(manifest.spec.workflow), origin=origin)
+        problems = validate(document)
+        if not problems:
+            compiled = compile_workflow(document)
+    except DocumentError as exc:
+        problems = exc.problems
+    except CompileError as exc:
+        raise ExampleError(f"{origin}: {exc}") from exc
     if problems:
-        listed = "; ".join(f"{problem.path}: {problem.message}" for problem in problems)
+        listed = "; ".join(f"{problem.path or '(document)'}: {problem.message}" for problem in problems)
         raise ExampleError(f"{origin}: {listed}")
-    return Example(
-        name=manifest.metadata.name, path=path, manifest=manifest, compiled=compile_workflow(document)
-    )
+    return Example(name=manifest.metadata.name, path=path, manifest=manifest, compiled=compiled)
