@@ -350,6 +350,8 @@ def build_part(part: Part, *, min_go: tuple[int, int] = (1, 26)) -> bool:
             work = pdir / "src"
             shutil.rmtree(work, ignore_errors=True)
             work.mkdir()
+            for stale in pdir.glob("bin.*"):  # left by an interrupted build
+                shutil.rmtree(stale, ignore_errors=True)
             bindir = Path(tempfile.mkdtemp(prefix="bin.", dir=pdir))
             _BUILDERS[part.name](part, work, bindir, log)
             missing = [b for b in part.binaries if not (bindir / b).is_file()]

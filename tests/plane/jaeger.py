@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 
 from tests.plane import _build
-from tests.plane._procs import ManagedProcess, free_port, wait_until
+from tests.plane._procs import ManagedProcess, StartupError, free_port, wait_until
 
 __all__ = ["Jaeger", "LocalJaeger"]
 
@@ -179,6 +179,15 @@ class LocalJaeger:
         self.proc: ManagedProcess | None = None
 
     def start(self, *, timeout: float = 60.0) -> Jaeger:
+        try:
+            return self._start_once(timeout)
+        except StartupError as exc:
+            # Another process took a port between free_port() and the bind: once more, fresh ports.
+            if "address already in use" not in str(exc).lower():
+                raise
+        return self._start_once(timeout)
+
+    def _start_once(self, timeout: float) -> Jaeger:
         self.workdir.mkdir(parents=True, exist_ok=True)
         grpc, http, query, query_grpc = free_port(), free_port(), free_port(), free_port()
         config = self.workdir / "jaeger.yaml"

@@ -156,6 +156,10 @@ class KubePlane:
         )
 
 
+def _port_race(exc: StartupError) -> bool:
+    return "address already in use" in str(exc).lower()
+
+
 def _is_loopback(hostname: str) -> bool:
     if hostname == "localhost":
         return True
@@ -201,6 +205,17 @@ class LocalKubePlane:
         self.kubectl = _optional_binary("kubernetes", "kubectl")
 
     def start(self, *, timeout: float = 90.0) -> KubePlane:
+        try:
+            return self._start_once(timeout)
+        except StartupError as exc:
+            if not _port_race(exc):
+                raise
+        # Another process took a port between free_port() and the bind: once more, fresh ports.
+        for stale in ("etcd", "apiserver", "controller-manager"):
+            shutil.rmtree(self.workdir / stale, ignore_errors=True)
+        return self._start_once(timeout)
+
+    def _start_once(self, timeout: float) -> KubePlane:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         timings: dict[str, float] = {}
         started = time.monotonic()
