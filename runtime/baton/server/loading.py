@@ -10,7 +10,6 @@ manifest is served, and (on reload) the version that was serving keeps serving.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from baton.dsl import validate
 from baton.engine import CompileError
 from baton.manifests import Policy, Workflow
 from baton.server.definitions import Definition, Flow
@@ -78,15 +78,11 @@ def _location(loc: Sequence[int | str]) -> str:
 
 def _dsl_problems(raw: Mapping[str, Any], file: str, prefix: str) -> list[DefinitionProblem]:
     """What ``baton validate`` says about a workflow document (schema, semantics, support)."""
-    dsl: Any = importlib.import_module("baton.dsl")
-    validate = getattr(dsl, "validate", None)
-    if validate is None:  # the DSL validator is not built yet: compilation still checks
-        return []
     out = []
-    for problem in validate(dict(raw)):
-        tag = " [not supported by Baton]" if getattr(problem, "severity", "error") == "unsupported" else ""
-        path = problem.path or ""
-        out.append(DefinitionProblem(file, f"{prefix}.{path}" if path else prefix, problem.message + tag))
+    for problem in validate(raw, file=file):
+        tag = " [not supported by Baton]" if problem.severity == "unsupported" else ""
+        path = f"{prefix}.{problem.path}" if problem.path else prefix
+        out.append(DefinitionProblem(file, path, problem.message + tag))
     return out
 
 
