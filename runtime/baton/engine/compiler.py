@@ -26,6 +26,7 @@ from baton.engine.retries import RetryPolicy
 from baton.engine.schemas import SchemaCheck, SchemaDefinitionError
 from baton.engine.tasks.base import CONTINUE, END, EXIT, TaskNode
 from baton.engine.tasks.call_http import AuthPolicy, CallHttpNode, UriTemplate
+from baton.engine.tasks.call_openapi import CallOpenApiNode
 from baton.engine.tasks.do import DoNode, TaskList
 from baton.engine.tasks.emit import EmitNode
 from baton.engine.tasks.for_ import ForNode
@@ -474,7 +475,9 @@ class _Compiler:
         arguments = spec.get("with") or {}
         if call == "http":
             return self.call_http(arguments, f"{pointer}/with", common)
-        if call in ("grpc", "openapi", "asyncapi", "a2a", "mcp"):
+        if call == "openapi":
+            return self.call_openapi(arguments, f"{pointer}/with", common)
+        if call in ("grpc", "asyncapi", "a2a", "mcp"):
             self.problem(f"{pointer}/call", f"call: {call} is not supported by Baton yet")
             return None
         function = (self.use.get("functions") or {}).get(call)
@@ -516,6 +519,34 @@ class _Compiler:
             output_format=str(output),
             redirect=bool(arguments.get("redirect", False)),
             auth=auth,
+            **common,
+        )
+
+    def call_openapi(self, arguments: Mapping[str, Any], pointer: str, common: dict[str, Any]) -> TaskNode:
+        endpoint = (arguments.get("document") or {}).get("endpoint")
+        if isinstance(endpoint, str):
+            endpoint = {"uri": endpoint}
+        if not isinstance(endpoint, dict) or not isinstance(endpoint.get("uri"), str):
+            self.problem(f"{pointer}/document", "document needs an endpoint URI")
+            raise _Skip
+        operation_id = arguments.get("operationId")
+        if not isinstance(operation_id, str) or not operation_id:
+            self.problem(f"{pointer}/operationId", "operationId must name an operation of the document")
+            raise _Skip
+        output = arguments.get("output", "content")
+        if output not in ("content", "response", "raw"):
+            self.problem(f"{pointer}/output", f"output must be content, response or raw; got {output!r}")
+        parameters = arguments.get("parameters")
+        return CallOpenApiNode(
+            document_uri=endpoint["uri"],
+            document_auth=self.authentication(
+                endpoint.get("authentication"), f"{pointer}/document/endpoint/authentication"
+            ),
+            operation_id=operation_id,
+            parameters=None if parameters is None else self.transform(parameters, f"{pointer}/parameters"),
+            auth=self.authentication(arguments.get("authentication"), f"{pointer}/authentication"),
+            output_format=str(output),
+            redirect=bool(arguments.get("redirect", False)),
             **common,
         )
 

@@ -54,6 +54,9 @@ class RunEnvironment:
         self.secrets: Mapping[str, Any] = secrets or {}
         self.random = random.Random(seed)
         self.tokens = TokenCache(self.clock)
+        # OpenAPI documents by URI, fetched once, and their operations by (URI, operationId).
+        self.openapi_documents: dict[str, Mapping[str, Any]] = {}
+        self.openapi_operations: dict[tuple[str, str], Any] = {}
         # Sub-workflows started with `await: false`; cancelled when the environment closes.
         self.background: set[asyncio.Task[Any]] = set()
         self.runtime_descriptor: dict[str, Any] = {

@@ -30,7 +30,7 @@ from baton.engine.observers import CallInfo, CallOutcome, notify
 from baton.engine.tasks.base import TaskNode
 from baton.expressions import Expression, ValueTemplate
 
-__all__ = ["DEADLINE_HEADER", "AuthPolicy", "CallHttpNode", "UriTemplate"]
+__all__ = ["DEADLINE_HEADER", "AuthPolicy", "CallHttpNode", "UriTemplate", "decode_body", "exchange"]
 
 DEADLINE_HEADER = "X-Baton-Deadline-Ms"
 
@@ -153,82 +153,108 @@ class CallHttpNode(TaskNode):
             if not isinstance(rendered, dict):
                 raise ExpressionFault("call headers must be an object of names to values")
             declared = {str(k): _header_value(v) for k, v in rendered.items()}
-        headers = {**state.call_headers, **declared}
-        if self.auth is not None:
-            credentials = await self.auth.credentials(state, input, scope)
-            headers["Authorization"] = credentials.header
-            scope.authorization = credentials.descriptor()
-        payload = _encode_body(None if self.body is None else self.body.render(input, scope), headers)
-        limits = state.limits
-        if payload is not None and len(payload) > limits.max_payload_bytes:
-            limits.check_payload(payload, what="request body", instance=self.path)
-        timeout = self.timeout
-        remaining = state.remaining()
-        if remaining is not None:
-            if remaining <= 0:
-                raise TimeoutFault("the run's deadline passed before the call", title="Deadline exceeded")
-            timeout = remaining if timeout is None else min(timeout, remaining)
-        if timeout is not None:
-            headers[DEADLINE_HEADER] = str(max(1, int(timeout * 1000)))
-        observers = state.observers
-        handles: list[object] = []
+        body = None if self.body is None else self.body.render(input, scope)
+        return await exchange(
+            self,
+            state,
+            scope,
+            method=method,
+            url=url,
+            declared=declared,
+            body=body,
+            auth=self.auth,
+            redirect=self.redirect,
+            output_format=self.output_format,
+        )
+
+
+async def exchange(
+    node: TaskNode,
+    state: RunState,
+    scope: Scope,
+    *,
+    method: str,
+    url: str,
+    declared: dict[str, str],
+    body: Any,
+    auth: AuthPolicy | None,
+    redirect: bool,
+    output_format: str,
+) -> Any:
+    """Send one request for ``node`` and answer per the spec (shared by http and openapi calls)."""
+    headers = {**state.call_headers, **declared}
+    if auth is not None:
+        credentials = await auth.credentials(state, scope.input, scope)
+        headers["Authorization"] = credentials.header
+        scope.authorization = credentials.descriptor()
+    payload = _encode_body(body, headers)
+    limits = state.limits
+    if payload is not None and len(payload) > limits.max_payload_bytes:
+        limits.check_payload(payload, what="request body", instance=node.path)
+    timeout = node.timeout
+    remaining = state.remaining()
+    if remaining is not None:
+        if remaining <= 0:
+            raise TimeoutFault("the run's deadline passed before the call", title="Deadline exceeded")
+        timeout = remaining if timeout is None else min(timeout, remaining)
+    if timeout is not None:
+        headers[DEADLINE_HEADER] = str(max(1, int(timeout * 1000)))
+    observers = state.observers
+    handles: list[object] = []
+    if observers:
+        info = CallInfo(
+            run_id=state.run_id, task=node.path, method=method, url=url, headers=headers, timeout=timeout
+        )
+        handles = notify(observers, "on_call_start", info)
+    started = state.clock.monotonic()
+    try:
+        response = await state.env.transport.request(
+            method,
+            url,
+            headers=headers,
+            body=payload,
+            timeout=timeout,
+            follow_redirects=redirect,
+            max_body=limits.max_payload_bytes,
+        )
+    except TransportError as exc:
         if observers:
-            info = CallInfo(
-                run_id=state.run_id, task=self.path, method=method, url=url, headers=headers, timeout=timeout
-            )
-            handles = notify(observers, "on_call_start", info)
-        started = state.clock.monotonic()
-        try:
-            response = await state.env.transport.request(
-                method,
-                url,
-                headers=headers,
-                body=payload,
-                timeout=timeout,
-                follow_redirects=self.redirect,
-                max_body=limits.max_payload_bytes,
-            )
-        except TransportError as exc:
-            if observers:
-                elapsed = state.clock.monotonic() - started
-                _call_end(observers, handles, None, str(exc), elapsed, timed_out=exc.timed_out)
-            if exc.timed_out:
-                raise TimeoutFault(f"{method} {url}: {exc}", title="Call timed out") from exc
-            if exc.too_large:
-                raise LimitExceeded(
-                    f"{method} {url}: {exc} (Limits.max_payload_bytes)",
-                    status=502,
-                    title="Response too large",
-                ) from exc
-            raise CommunicationError(
-                f"{method} {url}: {exc}", status=503, title="Service unreachable"
+            elapsed = state.clock.monotonic() - started
+            _call_end(observers, handles, None, str(exc), elapsed, timed_out=exc.timed_out)
+        if exc.timed_out:
+            raise TimeoutFault(f"{method} {url}: {exc}", title="Call timed out") from exc
+        if exc.too_large:
+            raise LimitExceeded(
+                f"{method} {url}: {exc} (Limits.max_payload_bytes)",
+                status=502,
+                title="Response too large",
             ) from exc
-        except asyncio.CancelledError:
-            # Cut by a timeout, a deadline or a cancelled run: observers still close their span.
-            if observers:
-                elapsed = state.clock.monotonic() - started
-                _call_end(observers, handles, None, "cancelled", elapsed)
-            raise
+        raise CommunicationError(f"{method} {url}: {exc}", status=503, title="Service unreachable") from exc
+    except asyncio.CancelledError:
+        # Cut by a timeout, a deadline or a cancelled run: observers still close their span.
         if observers:
-            _call_end(observers, handles, response.status, None, state.clock.monotonic() - started)
-        ceiling = 400 if self.redirect else 300
-        if not 200 <= response.status < ceiling:
-            raise CommunicationError(
-                f"{method} {url} answered {response.status} {response.reason}".rstrip(),
-                status=response.status,
-                title=response.reason or "Unexpected HTTP status",
-            )
-        if self.output_format == "raw":
-            return base64.b64encode(response.body).decode("ascii") if response.body else None
-        content = _decode(response.body, response.headers)
-        if self.output_format == "response":
-            return {
-                "request": {"method": method.lower(), "uri": url, "headers": declared},
-                "statusCode": response.status,
-                "headers": response.headers,
-                "content": content,
-            }
-        return content
+            _call_end(observers, handles, None, "cancelled", state.clock.monotonic() - started)
+        raise
+    if observers:
+        _call_end(observers, handles, response.status, None, state.clock.monotonic() - started)
+    ceiling = 400 if redirect else 300
+    if not 200 <= response.status < ceiling:
+        raise CommunicationError(
+            f"{method} {url} answered {response.status} {response.reason}".rstrip(),
+            status=response.status,
+            title=response.reason or "Unexpected HTTP status",
+        )
+    if output_format == "raw":
+        return base64.b64encode(response.body).decode("ascii") if response.body else None
+    content = decode_body(response.body, response.headers)
+    if output_format == "response":
+        return {
+            "request": {"method": method.lower(), "uri": url, "headers": declared},
+            "statusCode": response.status,
+            "headers": response.headers,
+            "content": content,
+        }
+    return content
 
 
 def _call_end(
@@ -289,7 +315,7 @@ def _encode_body(body: Any, headers: dict[str, str]) -> bytes | None:
     return json.dumps(body, separators=(",", ":")).encode()
 
 
-def _decode(body: bytes, headers: Mapping[str, str]) -> Any:
+def decode_body(body: bytes, headers: Mapping[str, str]) -> Any:
     if not body:
         return None
     kind = _content_type(headers)
