@@ -65,9 +65,90 @@ def _petstore_error(status: int, message: str, kind: str = "error") -> web.Respo
     return web.json_response({"code": status, "type": kind, "message": message}, status=status)
 
 
+def _swagger() -> dict[str, Any]:
+    """The Petstore's Swagger 2.0 description, for the operations the kit calls by operationId."""
+    pet_ref = {"$ref": "#/definitions/Pet"}
+    return {
+        "swagger": "2.0",
+        "info": {"title": "Swagger Petstore", "version": "1.0.7"},
+        "host": "petstore.swagger.io",
+        "basePath": "/v2",
+        "schemes": ["https", "http"],
+        "paths": {
+            "/pet/findByStatus": {
+                "get": {
+                    "tags": ["pet"],
+                    "summary": "Finds Pets by status",
+                    "operationId": "findPetsByStatus",
+                    "produces": ["application/json", "application/xml"],
+                    "parameters": [
+                        {
+                            "name": "status",
+                            "in": "query",
+                            "required": True,
+                            "type": "array",
+                            "items": {
+                                "type": "string",
+                                "enum": sorted(_PET_STATUSES),
+                                "default": "available",
+                            },
+                            "collectionFormat": "multi",
+                        }
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "successful operation",
+                            "schema": {"type": "array", "items": pet_ref},
+                        },
+                        "400": {"description": "Invalid status value"},
+                    },
+                }
+            },
+            "/pet/{petId}": {
+                "get": {
+                    "tags": ["pet"],
+                    "summary": "Find pet by ID",
+                    "operationId": "getPetById",
+                    "produces": ["application/json", "application/xml"],
+                    "parameters": [
+                        {
+                            "name": "petId",
+                            "in": "path",
+                            "required": True,
+                            "type": "integer",
+                            "format": "int64",
+                        }
+                    ],
+                    "responses": {
+                        "200": {"description": "successful operation", "schema": pet_ref},
+                        "400": {"description": "Invalid ID supplied"},
+                        "404": {"description": "Pet not found"},
+                    },
+                }
+            },
+        },
+        "definitions": {
+            "Pet": {
+                "type": "object",
+                "required": ["name", "photoUrls"],
+                "properties": {
+                    "id": {"type": "integer", "format": "int64"},
+                    "name": {"type": "string", "example": "doggie"},
+                    "photoUrls": {"type": "array", "items": {"type": "string"}},
+                    "status": {"type": "string", "enum": sorted(_PET_STATUSES)},
+                },
+            }
+        },
+    }
+
+
 def petstore_app() -> web.Application:
-    """Swagger Petstore v2: ``GET /v2/pet/{petId}`` and ``GET /v2/pet/findByStatus``."""
+    """Swagger Petstore v2: ``/v2/pet/{petId}``, ``/v2/pet/findByStatus``, ``/v2/swagger.json``."""
     pets = {pet["id"]: pet for pet in copy.deepcopy(PETS)}
+    swagger = _swagger()
+
+    async def describe(request: web.Request) -> web.Response:
+        return web.json_response(swagger)
 
     async def find_by_status(request: web.Request) -> web.Response:
         wanted = request.query.getall("status", [])
@@ -92,6 +173,7 @@ def petstore_app() -> web.Application:
         return _petstore_error(404, "HTTP 404 Not Found", "unknown")
 
     app = web.Application()
+    app.router.add_get("/v2/swagger.json", describe)
     app.router.add_get("/v2/pet/findByStatus", find_by_status)
     app.router.add_get("/v2/pet/{pet_id}", get_pet)
     app.router.add_route("*", "/{tail:.*}", unknown_route)

@@ -28,6 +28,16 @@ async def test_the_petstore_stand_in_serves_pets_by_id_and_by_status() -> None:
             assert response.status == 400
 
 
+async def test_the_petstore_stand_in_describes_its_operations_in_swagger_2() -> None:
+    async with serve_standins() as urls, aiohttp.ClientSession() as session:
+        response = await session.get(f"{urls['petstore.swagger.io']}/v2/swagger.json")
+        document = await response.json()
+    assert document["swagger"] == "2.0"
+    assert (document["host"], document["basePath"]) == ("petstore.swagger.io", "/v2")
+    operations = {op["operationId"]: path for path, item in document["paths"].items() for op in item.values()}
+    assert operations == {"findPetsByStatus": "/pet/findByStatus", "getPetById": "/pet/{petId}"}
+
+
 async def test_the_petstore_stand_in_answers_404_with_a_json_body_for_unknown_pets_and_routes() -> None:
     async with serve_standins() as urls, aiohttp.ClientSession() as session:
         base = urls["petstore.swagger.io"]
