@@ -138,8 +138,6 @@ def _secret_names(workflow: Workflow, policies: Sequence[Policy]) -> tuple[str, 
 def _env(owner: Owner, revision: str, config: OperatorConfig) -> list[dict[str, Any]]:
     env: list[dict[str, Any]] = [
         {"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
-        {"name": "BATON_SECRETS_DIR", "value": SECRETS_DIR},
-        {"name": "BATON_PORT", "value": str(config.runtime_port)},
         {"name": "OTEL_SERVICE_NAME", "value": f"{owner.name}.{owner.namespace}"},
         {
             "name": "OTEL_RESOURCE_ATTRIBUTES",
@@ -167,6 +165,15 @@ def _resources(workflow: Workflow, config: OperatorConfig) -> dict[str, Any]:
     return {k: dict(v) for k, v in config.default_resources.items()}
 
 
+def _args(secrets: Sequence[str], config: OperatorConfig) -> list[str]:
+    args = ["serve", MANIFEST_DIR, "--host", "0.0.0.0", "--port", str(config.runtime_port)]
+    # The runtime drains in-flight runs for this long; the pod's grace period is longer.
+    args += ["--grace-period", "30"]
+    if secrets:
+        args += ["--secrets-dir", SECRETS_DIR]
+    return args
+
+
 def _deployment(
     workflow: Workflow, owner: Owner, revision: str, secrets: Sequence[str], config: OperatorConfig
 ) -> dict[str, Any]:
@@ -187,7 +194,7 @@ def _deployment(
         "name": "runtime",
         "image": config.runtime_image,
         "imagePullPolicy": config.image_pull_policy,
-        "args": ["serve", MANIFEST_DIR, "--host", "0.0.0.0", "--port", str(config.runtime_port)],
+        "args": _args(secrets, config),
         "ports": [{"name": "http", "containerPort": config.runtime_port, "protocol": "TCP"}],
         "env": _env(owner, revision, config),
         "resources": _resources(workflow, config),

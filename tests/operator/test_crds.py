@@ -88,3 +88,10 @@ def test_the_examples_fit_the_crd_schema(example: Path) -> None:
     schema = _schema(workflow_crd())
     # jsonschema reads the OpenAPI subset the CRD uses; the apiserver's own check runs in the plane tier.
     jsonschema.Draft4Validator(schema).validate(manifest)
+
+
+def test_the_chart_ships_the_same_crds() -> None:
+    for name, text in render_all().items():
+        assert (ROOT / "charts" / "baton" / "crds" / name).read_text() == text, (
+            f"charts/baton/crds/{name} is stale"
+        )

@@ -60,6 +60,15 @@ def test_every_object_is_owned_by_the_workflow_as_its_controller() -> None:
         assert obj["metadata"]["namespace"] == "shop"
 
 
+def test_the_runtime_command_line_is_one_baton_serve_accepts() -> None:
+    from baton.cli.main import _parser
+
+    args = _container(render(_workflow(secrets=["s"]), [], owner=OWNER, config=CONFIG).deployment)["args"]
+    parsed = _parser().parse_args(args)
+    assert (parsed.command, parsed.host, parsed.port) == ("serve", "0.0.0.0", 8080)
+    assert str(parsed.secrets_dir) == SECRETS_DIR
+
+
 def test_the_configmap_is_immutable_and_named_by_its_content() -> None:
     first = render(_workflow(), [], owner=OWNER, config=CONFIG)
     again = render(_workflow(), [], owner=OWNER, config=CONFIG)
@@ -141,6 +150,12 @@ def test_secrets_of_the_workflow_and_its_policies_are_mounted_read_only() -> Non
     }
     assert set(mounted) == {"shop-api", "caller-keys"}
     assert all(m["readOnly"] and m["mountPath"] == f"{SECRETS_DIR}/{name}" for name, m in mounted.items())
+    args = container["args"]
+    assert args[args.index("--secrets-dir") + 1] == SECRETS_DIR
+    assert (
+        "--secrets-dir"
+        not in _container(render(_workflow(), [], owner=OWNER, config=CONFIG).deployment)["args"]
+    )
 
 
 def test_resources_default_from_config_unless_the_workflow_sets_them() -> None:
