@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.plane.fixtures import PLANE_FIXTURES, helm_bin, jaeger, kube_plane, kubectl_bin
+from tests.plane.fixtures import PLANE_FIXTURES, helm_bin, jaeger, kube_namespace, kube_plane, kubectl_bin
 
-__all__ = ["helm_bin", "jaeger", "kube_plane", "kubectl_bin"]
+__all__ = ["helm_bin", "jaeger", "kube_namespace", "kube_plane", "kubectl_bin"]
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,10 +20,10 @@ from tests.plane._procs import StartupError
 from tests.plane.jaeger import Jaeger, LocalJaeger
 from tests.plane.kube import KubePlane, LocalKubePlane
 
-__all__ = ["PLANE_FIXTURES", "helm_bin", "jaeger", "kube_plane", "kubectl_bin"]
+__all__ = ["PLANE_FIXTURES", "helm_bin", "jaeger", "kube_namespace", "kube_plane", "kubectl_bin"]
 
 # A test requesting any of these is a plane test, whether or not it was marked so by hand.
-PLANE_FIXTURES = frozenset({"kube_plane", "jaeger", "helm_bin", "kubectl_bin"})
+PLANE_FIXTURES = frozenset({"kube_plane", "kube_namespace", "jaeger", "helm_bin", "kubectl_bin"})
 
 
 def _report(request: pytest.FixtureRequest, line: str) -> None:
@@ -69,6 +70,21 @@ def kube_plane(
         dead = local.dead()
         local.stop()
         _teardown(request, "kube", workdir, dead)
+
+
+@pytest.fixture
+def kube_namespace(kube_plane: KubePlane) -> Iterator[str]:
+    """A fresh namespace for one test, deleted afterwards (without waiting for finalization)."""
+    from kubernetes import client
+
+    name = f"t-{uuid.uuid4().hex[:10]}"
+    with kube_plane.api_client() as api:
+        core = client.CoreV1Api(api)
+        core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=name)))
+        try:
+            yield name
+        finally:
+            core.delete_namespace(name)
 
 
 @pytest.fixture(scope="session")

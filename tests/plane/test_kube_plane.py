@@ -32,14 +32,8 @@ def api(kube_plane: KubePlane) -> Iterator[Any]:
 
 
 @pytest.fixture
-def namespace(api: Any) -> Iterator[str]:
-    from kubernetes import client
-
-    name = f"plane-{uuid.uuid4().hex[:8]}"
-    core = client.CoreV1Api(api)
-    core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=name)))
-    yield name
-    core.delete_namespace(name)
+def namespace(kube_namespace: str) -> str:
+    return kube_namespace
 
 
 @pytest.fixture
