@@ -298,3 +298,11 @@ async def test_then_continue_is_the_default_flow(env: RunEnvironment) -> None:
         [{"a": {"set": {"v": 1}, "then": "continue"}}, {"b": {"set": {"v": "${ .v + 1 }"}}}], env=env
     )
     assert result.output == {"v": 2}
+
+
+async def test_a_failing_workflow_input_transformation_is_an_expression_fault(env: RunEnvironment) -> None:
+    result = await run([{"one": {"set": {}}}], {"a": 1}, env=env, input={"from": "${ .a.b }"})
+    assert result.status == "faulted"
+    assert result.error is not None
+    assert result.error.type.endswith("/expression")
+    assert result.error.instance == "/input/from"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -11,18 +12,28 @@ from typing import Any, Literal
 from baton.engine._state import RunState, Scope
 from baton.engine.compensation import Ledger
 from baton.engine.environment import RunEnvironment
-from baton.engine.errors import TimeoutFault, WorkflowError
+from baton.engine.errors import ExpressionFault, RuntimeFault, TimeoutFault, WorkflowError
 from baton.engine.limits import Limits
 from baton.engine.observers import RunInfo, RunObserver, notify
 from baton.engine.schemas import SchemaCheck
 from baton.engine.tasks.base import EndWorkflow
 from baton.engine.tasks.do import TaskList
 from baton.engine.timeline import CompensationRecord, Redactor, Timeline
-from baton.expressions import ValueTemplate
+from baton.expressions import ExpressionError, ValueTemplate
 
 __all__ = ["CompiledWorkflow", "RunHandle", "RunResult", "RunStatus"]
 
 RunStatus = Literal["completed", "faulted", "cancelled"]
+
+log = logging.getLogger("baton.engine")
+
+
+def _transform(template: ValueTemplate, data: Any, scope: Scope, instance: str) -> Any:
+    try:
+        return template.render(data, scope)
+    except ExpressionError as exc:
+        where = f" in `{exc.expression}`" if exc.expression else ""
+        raise ExpressionFault(exc.message + where, instance=instance) from exc
 
 
 @dataclass(slots=True, kw_only=True)
@@ -142,14 +153,18 @@ class CompiledWorkflow:
         scope = Scope(state, {}, raw_input=raw_input)
         if self.input_schema is not None:
             self.input_schema.check(raw_input, what="workflow input", instance="/input")
-        data = raw_input if self.input_from is None else self.input_from.render(raw_input, scope)
+        data = (
+            raw_input
+            if self.input_from is None
+            else _transform(self.input_from, raw_input, scope, "/input/from")
+        )
         state.context = data if isinstance(data, dict) else {}
         try:
             output = await self.tasks.run(state, data, {})
         except EndWorkflow as end:
             output = end.output
         if self.output_as is not None:
-            output = self.output_as.render(output, scope)
+            output = _transform(self.output_as, output, scope, "/output/as")
         if self.output_schema is not None:
             self.output_schema.check(output, what="workflow output", instance="/output")
         return output
@@ -259,6 +274,10 @@ class CompiledWorkflow:
             self.limits.check_payload(output, what="run output", instance="/output")
         except WorkflowError as exc:
             error = exc
+            status = "faulted"
+        except Exception as exc:  # an engine bug must still end as a reported fault, never a traceback
+            log.exception("run %s failed unexpectedly", state.run_id)
+            error = RuntimeFault(f"unexpected {type(exc).__name__}: {exc}", instance="/")
             status = "faulted"
         except asyncio.CancelledError:
             status = "cancelled"

@@ -212,11 +212,17 @@ class _Compiler:
         common = {"name": name, "path": pointer, "parent": parent, "definition": spec}
         try:
             node = getattr(self, f"task_{kind}")(spec, pointer, common)
+            if node is None:
+                return None
+            self.decorate(node, spec, pointer)
         except _Skip:
             return None
-        if node is None:
+        except (AttributeError, TypeError, KeyError, ValueError) as exc:
+            # Documents normally arrive validated by baton.dsl; plain data may not have been.
+            self.problem(
+                pointer, f"malformed {kind} task ({type(exc).__name__}: {exc}); run `baton validate`"
+            )
             return None
-        self.decorate(node, spec, pointer)
         return node  # type: ignore[no-any-return]
 
     def decorate(self, node: TaskNode, spec: Mapping[str, Any], pointer: str) -> None:
@@ -602,7 +608,15 @@ def compile_workflow(
     Raises ``CompileError`` listing every problem found.
     """
     raw: Mapping[str, Any] = document if isinstance(document, Mapping) else document.raw
-    limits = limits or Limits()
+    try:
+        return _compile(raw, catalog=catalog, limits=limits or Limits())
+    except (AttributeError, TypeError, KeyError, ValueError) as exc:
+        # Outside any task (document header, use, input/output): plain data not validated.
+        message = f"malformed document ({type(exc).__name__}: {exc}); run `baton validate`"
+        raise CompileError([("", message)]) from exc
+
+
+def _compile(raw: Mapping[str, Any], *, catalog: Catalog | None, limits: Limits) -> CompiledWorkflow:
     compiler = _Compiler(raw, limits=limits, catalog=catalog)
     meta = raw.get("document") or {}
     tasks = compiler.task_list(raw.get("do"), "/do", None)

@@ -103,6 +103,14 @@ class AuthPolicy:
         else:
             assert self.settings is not None
             settings = self.settings.render(data, scope)
+        if not isinstance(settings, dict):
+            raise ConfigurationError(f"{self.scheme} authentication settings must be an object")
+        try:
+            return await self._credentials(state, settings)
+        except (AttributeError, TypeError, ValueError) as exc:
+            raise ConfigurationError(f"{self.scheme} authentication settings are malformed: {exc}") from exc
+
+    async def _credentials(self, state: RunState, settings: dict[str, Any]) -> Credentials:
         if self.scheme == "basic":
             return basic_header(str(settings.get("username", "")), str(settings.get("password", "")))
         if self.scheme == "bearer":

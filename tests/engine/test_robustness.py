@@ -1,0 +1,141 @@
+"""Malformed documents and data never escape as exceptions: compile raises CompileError, runs fault.
+
+Seeds are the spec's own examples and the conformance kit's documents (read from
+``../shared``; skipped when absent), mutated at random with values of the wrong type.
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from baton.engine import (
+    Catalog,
+    CompileError,
+    FakeClock,
+    HttpResponse,
+    Limits,
+    RunEnvironment,
+    TransportError,
+    compile_workflow,
+)
+
+SPEC = Path(__file__).resolve().parents[3] / "shared" / "serverless-workflow"
+JUNK: list[Any] = [
+    None,
+    1,
+    -1,
+    2.5,
+    True,
+    "x",
+    "${ .a | }",
+    "${ .a }",
+    [],
+    {},
+    [1],
+    {"a": 1},
+    [{"x": 1}],
+    "PT1S",
+]
+INPUTS: list[Any] = [
+    None,
+    {},
+    {"a": 1, "colors": ["red"], "petId": 1, "user": {"firstName": "A"}},
+    [1, 2],
+    "s",
+]
+
+
+def _seeds() -> list[dict[str, Any]]:
+    if not SPEC.is_dir():
+        return []
+    texts = [(SPEC / name).read_text() for name in ("dsl.md", "dsl-reference.md")]
+    blocks = [b for text in texts for b in re.findall(r"```yaml\n(.*?)```", text, re.S)]
+    blocks += [
+        b
+        for f in sorted((SPEC / "ctk" / "features").glob("*.feature"))
+        for b in re.findall(r'"""yaml\n(.*?)"""', f.read_text(), re.S)
+    ]
+    seeds = []
+    for block in blocks:
+        try:
+            raw = yaml.safe_load(block)
+        except yaml.YAMLError:
+            continue
+        if isinstance(raw, dict) and "do" in raw:
+            seeds.append(raw)
+    return seeds
+
+
+def _paths(value: Any, at: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    yield at
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _paths(item, (*at, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _paths(item, (*at, index))
+
+
+def _mutate(document: dict[str, Any], rng: random.Random) -> dict[str, Any]:
+    mutated = copy.deepcopy(document)
+    locations = list(_paths(mutated))[1:]
+    for _ in range(rng.randint(0, 3)):
+        where = rng.choice(locations)
+        target: Any = mutated
+        try:
+            for step in where[:-1]:
+                target = target[step]
+            target[where[-1]] = copy.deepcopy(rng.choice(JUNK))
+        except (KeyError, IndexError, TypeError):
+            continue
+    return mutated
+
+
+class _Refusing:
+    """No test leaves loopback: every call of these documents is refused."""
+
+    async def request(self, method: str, url: str, **_: Any) -> HttpResponse:
+        raise TransportError("refused by the test transport")
+
+    async def close(self) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def seeds() -> list[dict[str, Any]]:
+    found = _seeds()
+    if not found:
+        pytest.skip(f"the spec's examples are not available at {SPEC}")
+    return found
+
+
+async def test_mutated_documents_either_compile_or_report_problems_and_runs_never_raise(
+    seeds: list[dict[str, Any]],
+) -> None:
+    rng = random.Random(20261124)
+    compiled = faulted = refused = 0
+    async with RunEnvironment(transport=_Refusing(), clock=FakeClock()) as env:
+        for _ in range(600):
+            document = _mutate(rng.choice(seeds), rng)
+            try:
+                workflow = compile_workflow(document, catalog=Catalog(), limits=Limits(max_steps=100))
+            except CompileError as exc:
+                refused += bool(exc.problems)
+                continue
+            compiled += 1
+            result = await workflow.run(copy.deepcopy(rng.choice(INPUTS)), env=env)
+            assert result.status in ("completed", "faulted")
+            if result.error is not None:
+                faulted += 1
+                assert "unexpected" not in (result.error.detail or ""), (result.error, document)
+    assert compiled > 100
+    assert faulted > 10
+    assert refused > 100  # every refusal came with problems to show
