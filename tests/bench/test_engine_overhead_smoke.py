@@ -27,9 +27,13 @@ async def test_the_benchmark_measures_both_flows_with_a_tiny_count() -> None:
     assert [row.flow for row in rows] == ["set", "call: http"]
     assert [row.tasks for row in rows] == [5, 3]
     for row in rows:
-        assert row.engine_us > 0
-        assert row.baseline_us > 0
+        for measure in (row.cpu, row.wall):
+            assert measure.engine > 0
+            assert measure.baseline > 0
         assert row.target_us in (50.0, 150.0)
+    assert rows[0].cpu.expressions is not None
+    assert rows[0].overhead_us == rows[0].cpu.orchestration
+    assert rows[1].overhead_us == rows[1].cpu.overhead
     assert "| set | 5 |" in bench.table(rows)
 
 
