@@ -216,3 +216,21 @@ def test_a_fork_wider_than_the_limit_does_not_compile() -> None:
     branches = [{f"b{i}": {"set": {}}} for i in range(5)]
     with pytest.raises(CompileError, match=r"Limits\.max_fork_width"):
         compile_workflow(document([{"f": {"fork": {"branches": branches}}}]), limits=Limits(max_fork_width=4))
+
+
+async def test_many_concurrent_runs_share_one_environment_without_mixing_their_data(
+    env: RunEnvironment,
+) -> None:
+    async with upstream({("GET", "/b/{name}"): _slow}) as up:
+        base = up.url("/b")
+        workflow = compile_workflow(
+            document(
+                [
+                    {"fan": {"fork": {"branches": [_branch("x", base, 0.01), _branch("y", base, 0.0)]}}},
+                    {"tag": {"set": {"run": "${ $workflow.input.n }", "branches": "${ [.[].branch] }"}}},
+                ]
+            )
+        )
+        results = await asyncio.gather(*(workflow.run({"n": n}, env=env) for n in range(20)))
+    assert [r.output for r in results] == [{"run": n, "branches": ["x", "y"]} for n in range(20)]
+    assert len({r.run_id for r in results}) == 20

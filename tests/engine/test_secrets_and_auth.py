@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 from typing import Any
@@ -182,3 +183,28 @@ async def test_a_refused_token_request_is_an_authentication_error(env: RunEnviro
     assert result.error.type.endswith("/authentication")
     assert result.error.status == 401
     assert result.error.instance == "/do/0/a"
+
+
+async def test_concurrent_calls_needing_the_same_token_share_one_token_request(env: RunEnvironment) -> None:
+    requests = {"n": 0}
+
+    async def token(request: web.Request) -> web.Response:
+        requests["n"] += 1
+        await asyncio.sleep(0.05)  # long enough for every branch to be waiting on it
+        return web.json_response({"access_token": "shared", "expires_in": 600})
+
+    async with upstream({("POST", "/oauth2/token"): token, ("GET", "/me"): _whoami}) as up:
+        oauth = {
+            "oauth2": {
+                "authority": up.url(""),
+                "grant": "client_credentials",
+                "client": {"id": "c", "secret": "s"},
+            }
+        }
+        branches = [{f"b{i}": _get(up.url("/me"), {"use": "idp"})} for i in range(5)]
+        result = await run(
+            [{"fan": {"fork": {"branches": branches}}}], env=env, use={"authentications": {"idp": oauth}}
+        )
+    assert result.status == "completed", result.error
+    assert result.output == [{"authorization": "Bearer shared"}] * 5
+    assert requests["n"] == 1
