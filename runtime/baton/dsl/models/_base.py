@@ -16,8 +16,10 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationInfo, fiel
 from pydantic_core import PydanticCustomError
 
 __all__ = [
+    "DateTimeOrExpression",
     "DnsName",
     "ExpressionOrUri",
+    "JsonPointerOrExpression",
     "Model",
     "OpenModel",
     "RuntimeExpression",
@@ -125,6 +127,34 @@ ExpressionOrUri = Annotated[
         lambda v: is_runtime_expression(v) or is_uri_template(v),
         "uri_or_expression",
         "must be an absolute URI or URI template such as https://host/{id}, or a runtime expression",
+    ),
+]
+
+
+_JSON_POINTER = re.compile(r"^(?:/(?:[^~/]|~[01])*)*$")
+_DATE_TIME = re.compile(
+    r"^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])T(?:[01]\d|2[0-3]):[0-5]\d:(?:[0-5]\d|60)"
+    r"(?:\.\d+)?(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)$",
+    re.IGNORECASE,
+)
+
+# The schema offers a literal (format json-pointer / date-time) or an expression through
+# ``oneOf``; an expression passes an unasserted format too, so the official schema rejects
+# expressions there unless formats are asserted. We follow the intent: formats asserted.
+JsonPointerOrExpression = Annotated[
+    str,
+    checked(
+        lambda v: _JSON_POINTER.match(v) is not None or is_runtime_expression(v),
+        "json_pointer",
+        "must be a JSON pointer such as /do/0/fetch, or a runtime expression",
+    ),
+]
+DateTimeOrExpression = Annotated[
+    str,
+    checked(
+        lambda v: _DATE_TIME.match(v) is not None or is_runtime_expression(v),
+        "date_time",
+        "must be an RFC 3339 date-time such as 2025-01-31T12:00:00Z, or a runtime expression",
     ),
 ]
 

@@ -16,7 +16,7 @@ from baton.dsl.models.events import EventConsumptionStrategy
 from baton.dsl.models.retries import RetryPolicy
 from baton.dsl.models.tasks import Task, TaskList, _single_entry, entries
 
-__all__ = ["Document", "DocumentInfo", "Extension", "ExtensionItem", "Schedule", "Use"]
+__all__ = ["Document", "DocumentInfo", "Evaluate", "Extension", "ExtensionItem", "Schedule", "Use"]
 
 
 class DocumentInfo(Model):
@@ -74,6 +74,17 @@ class Schedule(Model):
     on: EventConsumptionStrategy | None = None
 
 
+class Evaluate(Model):
+    """How runtime expressions are told apart and run (``dsl-reference.md``; not in the 1.0.3 schema).
+
+    ``strict``: only strings wholly in ``${ }`` are expressions. ``loose``: every string is
+    tried as one, and stands for itself when it is not.
+    """
+
+    language: str = "jq"
+    mode: Literal["strict", "loose"] = "strict"
+
+
 class Document(Model):
     """A whole Serverless Workflow DSL 1.0 document.
 
@@ -89,6 +100,7 @@ class Document(Model):
     timeout: TimeoutOrReference | None = None
     output: Output | None = None
     schedule: Schedule | None = None
+    evaluate: Evaluate | None = None
 
     _raw: dict[str, Any] | None = PrivateAttr(default=None)
 

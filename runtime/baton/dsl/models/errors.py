@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import Discriminator, Tag, model_validator
 
-from baton.dsl.models._base import ExpressionOrUri, Model, OpenModel
+from baton.dsl.models._base import ExpressionOrUri, JsonPointerOrExpression, Model, OpenModel
 
 __all__ = ["Error", "ErrorFilter", "ErrorOrReference"]
 
@@ -15,7 +15,7 @@ class Error(Model):
     type: ExpressionOrUri
     status: int
     #: A JSON pointer to where the error comes from, or an expression producing one.
-    instance: str | None = None
+    instance: JsonPointerOrExpression | None = None
     title: str | None = None
     detail: str | None = None
 
@@ -25,7 +25,7 @@ class ErrorFilter(OpenModel):
 
     type: str | None = None
     status: int | None = None
-    instance: str | None = None
+    instance: JsonPointerOrExpression | None = None
     title: str | None = None
     details: str | None = None
 

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Discriminator, Field, Tag, model_validator
 
-from baton.dsl.models._base import ExpressionOrUri, Model, OpenModel, kind_of
+from baton.dsl.models._base import DateTimeOrExpression, ExpressionOrUri, Model, OpenModel, kind_of
 
 __all__ = [
     "AllEventConsumptionStrategy",
@@ -26,8 +26,7 @@ class EventProperties(OpenModel):
     id: str | None = None
     source: ExpressionOrUri | None = None
     type: str | None = None
-    #: An RFC 3339 timestamp or an expression producing one.
-    time: str | None = None
+    time: DateTimeOrExpression | None = None
     subject: str | None = None
     datacontenttype: str | None = None
     dataschema: ExpressionOrUri | None = None

@@ -1,0 +1,462 @@
+"""Checks beyond the schema, on the raw data so they run even when the schema check failed.
+
+Flow targets exist in their list, task names are unique, every ``use.*`` reference is
+declared, runtime expressions compile with the variables in scope, durations are sane, and
+whatever Baton will not run is reported (severity ``unsupported``) before any run starts.
+The walk is defensive: malformed parts are the schema check's to report and are skipped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Iterable
+from typing import Any
+
+from baton.dsl import _paths, support
+from baton.dsl._jq_syntax import STANDARD_VARIABLES, expression_body, jq_compile_error, strict_body
+from baton.dsl.models.calls import CALL_PROTOCOLS
+from baton.dsl.models.durations import ISO_DURATION_PATTERN
+from baton.dsl.models.task_base import FLOW_DIRECTIVES
+from baton.dsl.models.tasks import task_kind
+from baton.dsl.problems import Problem
+
+__all__ = ["semantic_problems"]
+
+_SECRET_REFERENCE = re.compile(r"\$secrets\s*(?:\.\s*([A-Za-z_]\w*)|\[\s*\"([^\"]+)\"\s*\])")
+_SCHEMES = ("basic", "bearer", "digest", "oauth2", "oidc")
+_PROCESSES = ("container", "script", "shell", "workflow")
+_LISTED = 8
+
+key, index = _paths.key, _paths.index
+
+
+def _names(value: Any) -> set[str]:
+    return {name for name in value if isinstance(name, str)} if isinstance(value, dict | list) else set()
+
+
+def _listing(names: Iterable[str]) -> str:
+    names = list(names)
+    shown = ", ".join(names[:_LISTED])
+    return shown + (f" (and {len(names) - _LISTED} more)" if len(names) > _LISTED else "")
+
+
+class _Checker:
+    def __init__(self, raw: dict[str, Any], file: str | None) -> None:
+        self.raw = raw
+        self.file = file
+        self.problems: list[Problem] = []
+        use = raw.get("use")
+        self.use: dict[str, Any] = use if isinstance(use, dict) else {}
+        self.authentications = self._declared("authentications")
+        self.errors = _names(self.use.get("errors"))
+        self.functions = self._declared("functions")
+        self.retries = _names(self.use.get("retries"))
+        self.timeouts = _names(self.use.get("timeouts"))
+        secrets = self.use.get("secrets")
+        self.secrets: set[str] | None = _names(secrets) if isinstance(secrets, list) else None
+        #: Unsupported findings are collected here instead of reported while checking a
+        #: reusable component, and reported where the component is used.
+        self.sink: list[str] | None = None
+        self.function_findings: dict[str, list[str]] = {}
+        self.checking: set[str] = set()
+
+    def _declared(self, kind: str) -> dict[str, Any]:
+        value = self.use.get(kind)
+        return {k: v for k, v in value.items() if isinstance(k, str)} if isinstance(value, dict) else {}
+
+    # -- reporting ----------------------------------------------------------------------
+    def error(self, path: str, message: str) -> None:
+        self.problems.append(Problem(path, message, self.file))
+
+    def unsupported(self, path: str, message: str) -> None:
+        if self.sink is not None:
+            self.sink.append(message)
+        else:
+            self.problems.append(Problem(path, message, self.file, "unsupported"))
+
+    # -- the document -------------------------------------------------------------------
+    def run(self) -> list[Problem]:
+        raw = self.raw
+        variables = STANDARD_VARIABLES
+        self.data_flow(raw, "", variables)
+        self.timeout(raw.get("timeout"), "timeout")
+        self.use_section(variables)
+        for feature, reason in support.UNSUPPORTED_DOCUMENT_FEATURES.items():
+            section, _, name = feature.partition(".")
+            value = raw.get(section) if not name else self.use.get(name)
+            if value:
+                self.unsupported(feature, reason)
+        schedule = raw.get("schedule")
+        if isinstance(schedule, dict):
+            for name in ("every", "after"):
+                self.duration(schedule.get(name), key("schedule", name), variables)
+        self.task_list(raw.get("do"), "do", variables)
+        return self.problems
+
+    def use_section(self, variables: frozenset[str]) -> None:
+        for name, policy in self.authentications.items():
+            self.sink = []  # reported where the policy is used
+            self.authentication_policy(policy, key("use.authentications", name), variables)
+            self.sink = None
+        for name, error in self._declared("errors").items():
+            self.strict_leaves(error, key("use.errors", name), variables)
+        for name, policy in self._declared("retries").items():
+            self.retry(policy, key("use.retries", name), variables)
+        for name, timeout in self._declared("timeouts").items():
+            if isinstance(timeout, dict):
+                self.duration(timeout.get("after"), key(key("use.timeouts", name), "after"), variables)
+        for name in self.functions:
+            self.function(name)
+        extensions = self.use.get("extensions")
+        for i, item in enumerate(extensions if isinstance(extensions, list) else []):
+            if isinstance(item, dict) and len(item) == 1:
+                ((name, extension),) = item.items()
+                if isinstance(extension, dict):
+                    path = key(index("use.extensions", i), name)
+                    self.loose(extension.get("when"), key(path, "when"), variables)
+                    for part in ("before", "after"):
+                        self.task_list(extension.get(part), key(path, part), variables)
+
+    def function(self, name: str) -> list[str]:
+        """Check a function once; what in it Baton cannot run, to report where it is called."""
+        if name in self.function_findings:
+            return self.function_findings[name]
+        if name in self.checking:
+            return []  # a function calling itself: reported by the engine's step budget, not here
+        self.checking.add(name)
+        outer, self.sink = self.sink, []
+        self.task(self.functions[name], key("use.functions", name), (), STANDARD_VARIABLES)
+        findings, self.sink = self.sink, outer
+        self.checking.discard(name)
+        self.function_findings[name] = findings
+        return findings
+
+    # -- task lists and tasks -----------------------------------------------------------
+    def task_list(self, items: Any, path: str, variables: frozenset[str]) -> None:
+        if not isinstance(items, list):
+            return
+        first_at: dict[str, str] = {}
+        entries: list[tuple[Any, str]] = []
+        for i, item in enumerate(items):
+            if not (isinstance(item, dict) and len(item) == 1):
+                continue
+            ((name, body),) = item.items()
+            item_path = key(index(path, i), name)
+            if name in first_at:
+                self.error(item_path, f"duplicate task name '{name}' (first used at {first_at[name]})")
+            else:
+                first_at[name] = item_path
+            entries.append((body, item_path))
+        for body, item_path in entries:
+            self.task(body, item_path, first_at.keys(), variables)
+
+    def task(self, body: Any, path: str, siblings: Collection[str], variables: frozenset[str]) -> None:
+        if not isinstance(body, dict):
+            return
+        self.loose(body.get("if"), key(path, "if"), variables)
+        self.data_flow(body, path, variables)
+        self.timeout(body.get("timeout"), key(path, "timeout"))
+        self.then(body.get("then"), key(path, "then"), siblings)
+        kind = task_kind(body)
+        if kind is not None:
+            getattr(self, f"task_{kind}")(body, path, siblings, variables)
+
+    def then(self, target: Any, path: str, siblings: Collection[str]) -> None:
+        if isinstance(target, str) and target not in FLOW_DIRECTIVES and target not in siblings:
+            choices = _listing(["continue", "exit", "end", *siblings])
+            self.error(path, f"'{target}' is not a task in the same list; expected one of: {choices}")
+
+    def task_call(
+        self, body: dict[str, Any], path: str, _: Collection[str], variables: frozenset[str]
+    ) -> None:
+        call, arguments = body.get("call"), body.get("with")
+        with_path = key(path, "with")
+        if call == "http":
+            self.http(arguments, with_path, variables)
+            return
+        if call in CALL_PROTOCOLS:
+            self.unsupported(key(path, "call"), f"call: {call} is not supported by Baton")
+            self.foreign_call(arguments, with_path, variables)
+            return
+        if not isinstance(call, str):
+            return
+        self.strict_leaves(arguments, with_path, variables)
+        if call not in self.functions:
+            self.error(key(path, "call"), f"function '{call}' is not declared in use.functions")
+            return
+        findings = self.function(call)
+        if findings:
+            self.unsupported(key(path, "call"), f"function '{call}': {findings[0]}")
+
+    def http(self, arguments: Any, path: str, variables: frozenset[str]) -> None:
+        if not isinstance(arguments, dict):
+            return
+        self.endpoint(arguments.get("endpoint"), key(path, "endpoint"), variables)
+        for name in ("method", "headers", "query", "body"):
+            self.strict_leaves(arguments.get(name), key(path, name), variables)
+
+    def foreign_call(self, arguments: Any, path: str, variables: frozenset[str]) -> None:
+        """References in calls Baton does not run are still checked: the document must be sound."""
+        if not isinstance(arguments, dict):
+            return
+        self.authentication(arguments.get("authentication"), key(path, "authentication"), variables)
+        for name in ("server", "endpoint"):
+            self.endpoint(arguments.get(name), key(path, name), variables)
+        for name in ("document", "proto", "agentCard"):
+            resource = arguments.get(name)
+            if isinstance(resource, dict):
+                self.endpoint(resource.get("endpoint"), key(key(path, name), "endpoint"), variables)
+        service = arguments.get("service")
+        if isinstance(service, dict):
+            self.authentication(
+                service.get("authentication"), key(key(path, "service"), "authentication"), variables
+            )
+
+    def task_do(self, body: dict[str, Any], path: str, _: Collection[str], variables: frozenset[str]) -> None:
+        self.task_list(body.get("do"), key(path, "do"), variables)
+
+    def task_fork(
+        self, body: dict[str, Any], path: str, _: Collection[str], variables: frozenset[str]
+    ) -> None:
+        fork = body.get("fork")
+        if isinstance(fork, dict):
+            self.task_list(fork.get("branches"), key(key(path, "fork"), "branches"), variables)
+
+    def task_emit(
+        self, body: dict[str, Any], path: str, _: Collection[str], variables: frozenset[str]
+    ) -> None:
+        self.strict_leaves(body.get("emit"), key(path, "emit"), variables)
+
+    def task_for(
+        self, body: dict[str, Any], path: str, _: Collection[str], variables: frozenset[str]
+    ) -> None:
+        loop = body.get("for")
+        inner = variables
+        if isinstance(loop, dict):
+            self.loose(loop.get("in"), key(key(path, "for"), "in"), variables)
+            names = (loop.get("each", "item"), loop.get("at", "index"))
+            inner = variables | {name for name in names if isinstance(name, str)}
+        self.loose(body.get("while"), key(path, "while"), inner)
+        self.task_list(body.get("do"), key(path, "do"), inner)
+
+    def task_listen(
+        self, body: dict[str, Any], path: str, _: Collection[str], variables: frozenset[str]
+    ) -> None:
+        self.unsupported(key(path, "listen"), "listen tasks are not supported by Baton")
+
+    def task_raise(
+        self, body: dict[str, Any], path: str, _: Collection[str], variables: frozenset[str]
+    ) -> None:
+        spec = body.get("raise")
+        error = spec.get("error") if isinstance(spec, dict) else None
+        error_path = key(key(path, "raise"), "error")
+        if isinstance(error, str) and error not in self.errors:
+            self.error(error_path, f"error '{error}' is not declared in use.errors")
+        elif isinstance(error, dict):
+            self.strict_leaves(error, error_path, variables)
+
+    def task_run(
+        self, body: dict[str, Any], path: str, _: Collection[str], variables: frozenset[str]
+    ) -> None:
+        run = body.get("run")
+        if not isinstance(run, dict):
+            return
+        process = next((name for name in _PROCESSES if name in run), None)
+        if process is None:
+            return
+        if process not in support.SUPPORTED_PROCESSES:
+            self.unsupported(key(key(path, "run"), process), f"run: {process} is not supported by Baton")
+        workflow = run.get("workflow")
+        if process == "workflow" and isinstance(workflow, dict):
+            self.strict_leaves(
+                workflow.get("input"), key(key(key(path, "run"), "workflow"), "input"), variables
+            )
+
+    def task_set(
+        self, body: dict[str, Any], path: str, _: Collection[str], variables: frozenset[str]
+    ) -> None:
+        self.strict_leaves(body.get("set"), key(path, "set"), variables)
+
+    def task_switch(
+        self, body: dict[str, Any], path: str, siblings: Collection[str], variables: frozenset[str]
+    ) -> None:
+        cases = body.get("switch")
+        if not isinstance(cases, list):
+            return
+        first_at: dict[str, str] = {}
+        for i, item in enumerate(cases):
+            if not (isinstance(item, dict) and len(item) == 1):
+                continue
+            ((name, case),) = item.items()
+            case_path = key(index(key(path, "switch"), i), name)
+            if name in first_at:
+                self.error(case_path, f"duplicate case name '{name}' (first used at {first_at[name]})")
+            first_at.setdefault(name, case_path)
+            if isinstance(case, dict):
+                self.loose(case.get("when"), key(case_path, "when"), variables)
+                self.then(case.get("then"), key(case_path, "then"), siblings)
+
+    def task_try(
+        self, body: dict[str, Any], path: str, _: Collection[str], variables: frozenset[str]
+    ) -> None:
+        self.task_list(body.get("try"), key(path, "try"), variables)
+        catch = body.get("catch")
+        if not isinstance(catch, dict):
+            return
+        catch_path = key(path, "catch")
+        bound = catch.get("as", "error")
+        inner = variables | ({bound} if isinstance(bound, str) else set())
+        self.loose(catch.get("when"), key(catch_path, "when"), inner)
+        self.loose(catch.get("exceptWhen"), key(catch_path, "exceptWhen"), inner)
+        retry = catch.get("retry")
+        if isinstance(retry, str) and retry not in self.retries:
+            self.error(key(catch_path, "retry"), f"retry policy '{retry}' is not declared in use.retries")
+        elif isinstance(retry, dict):
+            self.retry(retry, key(catch_path, "retry"), inner)
+        self.task_list(catch.get("do"), key(catch_path, "do"), inner)
+
+    def task_wait(
+        self, body: dict[str, Any], path: str, _: Collection[str], variables: frozenset[str]
+    ) -> None:
+        self.duration(body.get("wait"), key(path, "wait"), variables)
+
+    # -- parts --------------------------------------------------------------------------
+    def data_flow(self, owner: dict[str, Any], path: str, variables: frozenset[str]) -> None:
+        for part, field in (("input", "from"), ("output", "as"), ("export", "as")):
+            spec = owner.get(part)
+            if not isinstance(spec, dict):
+                continue
+            part_path = key(path, part)
+            value = spec.get(field)
+            if isinstance(value, str):
+                self.loose(value, key(part_path, field), variables)
+            else:
+                self.strict_leaves(value, key(part_path, field), variables)
+            schema = spec.get("schema")
+            if isinstance(schema, dict) and "resource" in schema:
+                self.unsupported(
+                    key(key(part_path, "schema"), "resource"),
+                    "external schemas are not supported by Baton; inline the schema under 'document'",
+                )
+
+    def timeout(self, value: Any, path: str) -> None:
+        if isinstance(value, str) and value not in self.timeouts:
+            self.error(path, f"timeout '{value}' is not declared in use.timeouts")
+        elif isinstance(value, dict):
+            self.duration(value.get("after"), key(path, "after"), STANDARD_VARIABLES)
+
+    def retry(self, policy: Any, path: str, variables: frozenset[str]) -> None:
+        if not isinstance(policy, dict):
+            return
+        self.loose(policy.get("when"), key(path, "when"), variables)
+        self.loose(policy.get("exceptWhen"), key(path, "exceptWhen"), variables)
+        self.duration(policy.get("delay"), key(path, "delay"), variables)
+        limit = policy.get("limit")
+        if isinstance(limit, dict):
+            self.duration(limit.get("duration"), key(key(path, "limit"), "duration"), variables)
+            attempt = limit.get("attempt")
+            if isinstance(attempt, dict):
+                attempt_path = key(key(path, "limit"), "attempt")
+                self.duration(attempt.get("duration"), key(attempt_path, "duration"), variables)
+                count = attempt.get("count")
+                if isinstance(count, int) and not isinstance(count, bool) and count < 0:
+                    self.error(key(attempt_path, "count"), "must not be negative")
+        jitter = policy.get("jitter")
+        if isinstance(jitter, dict):
+            for end in ("from", "to"):
+                self.duration(jitter.get(end), key(key(path, "jitter"), end), variables)
+
+    def duration(self, value: Any, path: str, variables: frozenset[str]) -> None:
+        if isinstance(value, str):
+            body = strict_body(value)
+            if body is not None:
+                self.expression(body, path, variables)
+            elif ISO_DURATION_PATTERN.search(value) is None:
+                pass  # the schema check reports it
+        elif isinstance(value, dict):
+            for unit, amount in value.items():
+                if isinstance(amount, int) and not isinstance(amount, bool) and amount < 0:
+                    self.error(key(path, unit), "a duration must not be negative")
+
+    def endpoint(self, value: Any, path: str, variables: frozenset[str]) -> None:
+        if isinstance(value, str):
+            self.strict_leaves(value, path, variables)
+        elif isinstance(value, dict):
+            self.strict_leaves(value.get("uri"), key(path, "uri"), variables)
+            self.authentication(value.get("authentication"), key(path, "authentication"), variables)
+
+    def authentication(self, value: Any, path: str, variables: frozenset[str]) -> None:
+        if not isinstance(value, dict):
+            return
+        name = value.get("use")
+        if isinstance(name, str):
+            if name not in self.authentications:
+                self.error(
+                    key(path, "use"), f"authentication '{name}' is not declared in use.authentications"
+                )
+                return
+            scheme = next(
+                (
+                    s
+                    for s in _SCHEMES
+                    if isinstance(self.authentications[name], dict) and s in self.authentications[name]
+                ),
+                None,
+            )
+            if scheme is not None and scheme not in support.SUPPORTED_AUTHENTICATIONS:
+                self.unsupported(
+                    key(path, "use"),
+                    f"authentication '{name}' uses {scheme}, which is not supported by Baton",
+                )
+            return
+        self.authentication_policy(value, path, variables)
+
+    def authentication_policy(self, policy: Any, path: str, variables: frozenset[str]) -> None:
+        if not isinstance(policy, dict):
+            return
+        scheme = next((s for s in _SCHEMES if s in policy), None)
+        if scheme is None:
+            return
+        scheme_path = key(path, scheme)
+        if scheme not in support.SUPPORTED_AUTHENTICATIONS:
+            self.unsupported(scheme_path, f"{scheme} authentication is not supported by Baton")
+        settings = policy[scheme]
+        if not isinstance(settings, dict):
+            return
+        secret = settings.get("use")
+        if isinstance(secret, str) and (self.secrets is None or secret not in self.secrets):
+            self.error(key(scheme_path, "use"), f"secret '{secret}' is not declared in use.secrets")
+        self.strict_leaves({k: v for k, v in settings.items() if k != "use"}, scheme_path, variables)
+
+    # -- expressions --------------------------------------------------------------------
+    def loose(self, value: Any, path: str, variables: frozenset[str]) -> None:
+        """A field that is always an expression, with or without ``${ }``."""
+        if isinstance(value, str):
+            self.expression(expression_body(value), path, variables)
+
+    def strict_leaves(self, value: Any, path: str, variables: frozenset[str]) -> None:
+        """Data in which any string wholly in ``${ }`` is an expression."""
+        if isinstance(value, str):
+            body = strict_body(value)
+            if body is not None:
+                self.expression(body, path, variables)
+        elif isinstance(value, dict):
+            for name, item in value.items():
+                self.strict_leaves(item, key(path, name), variables)
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                self.strict_leaves(item, index(path, i), variables)
+
+    def expression(self, body: str, path: str, variables: frozenset[str]) -> None:
+        problem = jq_compile_error(body, variables)
+        if problem is not None:
+            self.error(path, f"invalid jq expression: {problem}")
+        if self.secrets is not None and "$secrets" in body:
+            for match in _SECRET_REFERENCE.finditer(body):
+                name = match.group(1) or match.group(2)
+                if name not in self.secrets:
+                    self.error(path, f"secret '{name}' is not declared in use.secrets")
+
+
+def semantic_problems(raw: dict[str, Any], *, file: str | None = None) -> list[Problem]:
+    return _Checker(raw, file).run()

@@ -1,0 +1,154 @@
+"""Our models accept what the official schema accepts and reject what it rejects."""
+
+from __future__ import annotations
+
+import copy
+import random
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from baton.dsl import read_document, schema_problems
+
+from .conftest import DOCUMENTS, ctk_workflows
+
+CTK = ctk_workflows()
+
+
+def _corpus() -> list[tuple[str, dict[str, Any]]]:
+    documents = [(name, read_document(text)) for name, text in CTK]
+    for path in sorted(DOCUMENTS.glob("*")):
+        raw = read_document(path)
+        documents.append((path.name, raw["spec"]["workflow"] if raw.get("kind") == "Workflow" else raw))
+    return documents
+
+
+CORPUS = _corpus()
+_TRIVIAL_DO = [{"noop": {"set": {"done": True}}}]
+
+
+def _slices() -> list[tuple[str, dict[str, Any]]]:
+    """Small documents to mutate: the official validator takes ~0.5 s on the big corpus file.
+
+    Each top-level task alone in its own document, and the document's other sections around
+    a trivial task; the schema checks no cross-references, so each slice stays valid.
+    """
+    slices = []
+    for name, raw in CORPUS:
+        tasks = raw.get("do", [])
+        if len(tasks) <= 3:
+            slices.append((name, raw))
+            continue
+        for item in tasks:
+            (task_name,) = item
+            slices.append((f"{name}:{task_name}", {"document": raw["document"], "do": [item]}))
+        for section in ("input", "use", "timeout", "output", "schedule", "evaluate"):
+            if section in raw:
+                doc = {"document": raw["document"], section: raw[section], "do": _TRIVIAL_DO}
+                slices.append((f"{name}:{section}", doc))
+    return slices
+
+
+SLICES = _slices()
+#: Mutants checked per slice in the fast tier; the ``slow`` test checks them all.
+_SAMPLE = 25
+
+
+@pytest.mark.skipif(not CTK, reason="the conformance kit is not in ../shared")
+def test_the_conformance_kit_has_workflows_to_check() -> None:
+    assert len(CTK) >= 20
+
+
+@pytest.mark.parametrize(("name", "raw"), CORPUS, ids=[name for name, _ in CORPUS])
+def test_every_corpus_document_is_valid_for_the_official_schema_and_our_models(
+    name: str, raw: dict[str, Any], official: Any
+) -> None:
+    assert [error.message for error in official.iter_errors(raw)] == []
+    assert schema_problems(raw) == []
+
+
+_WRONG_VALUES: tuple[Any, ...] = (12345, "text", [], {}, None, True, [{"x": 1}])
+
+
+def _positions(value: Any, trail: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, ...], Any]]:
+    yield trail, value
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _positions(item, (*trail, key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _positions(item, (*trail, i))
+
+
+def _mutants(raw: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Drop each key, add an unknown key to each mapping, put wrong types in each position."""
+    for trail, value in list(_positions(raw)):
+        if isinstance(value, dict):
+            for key in value:
+                mutant = copy.deepcopy(raw)
+                _at(mutant, trail).pop(key)
+                yield f"drop {(*trail, key)}", mutant
+            mutant = copy.deepcopy(raw)
+            _at(mutant, trail)["bogusKey"] = 1
+            yield f"add bogusKey at {trail}", mutant
+        if trail:
+            for wrong in _WRONG_VALUES:
+                if wrong == value and type(wrong) is type(value):
+                    continue
+                mutant = copy.deepcopy(raw)
+                _at(mutant, trail[:-1])[trail[-1]] = copy.deepcopy(wrong)
+                yield f"set {trail} to {wrong!r}", mutant
+
+
+def _at(value: Any, trail: tuple[Any, ...]) -> Any:
+    for step in trail:
+        value = value[step]
+    return value
+
+
+#: Where our models are deliberately stricter than the schema (each says why in the models):
+#: unknown top-level keys (a misspelt ``do`` would drop the author's tasks), ``evaluate``
+#: (dsl-reference.md defines it, the 1.0.3 schema lets any top-level key through), and extra
+#: keys beside an authentication scheme in ``use.authentications``.
+def _deliberately_stricter(description: str) -> bool:
+    return (
+        description == "add bogusKey at ()"
+        or "('evaluate'" in description
+        or ("'authentications'" in description and description.startswith("add bogusKey"))
+    )
+
+
+def _compare(raw: dict[str, Any], official: Any, *, sample: int | None) -> None:
+    mutants = list(_mutants(raw))
+    if sample is not None and len(mutants) > sample:
+        mutants = random.Random(len(mutants)).sample(mutants, sample)
+    missed, overreached, checked = [], [], 0
+    for description, mutant in mutants:
+        checked += 1
+        schema_rejects = next(official.iter_errors(mutant), None) is not None
+        we_reject = bool(schema_problems(mutant))
+        if schema_rejects and not we_reject:
+            missed.append(description)
+        elif we_reject and not schema_rejects and not _deliberately_stricter(description):
+            overreached.append(description)
+    assert checked > 10
+    assert missed == [], f"{len(missed)} of {checked} mutants accepted although the schema rejects them"
+    assert overreached == [], (
+        f"{len(overreached)} of {checked} mutants rejected although the schema accepts them"
+    )
+
+
+@pytest.mark.parametrize(("name", "raw"), SLICES, ids=[name for name, _ in SLICES])
+def test_sampled_mutants_are_rejected_by_our_models_exactly_when_the_official_schema_rejects_them(
+    name: str, raw: dict[str, Any], official: Any
+) -> None:
+    _compare(raw, official, sample=_SAMPLE)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("name", "raw"), SLICES, ids=[name for name, _ in SLICES])
+def test_every_mutant_is_rejected_by_our_models_exactly_when_the_official_schema_rejects_it(
+    name: str, raw: dict[str, Any], official: Any
+) -> None:
+    _compare(raw, official, sample=None)
