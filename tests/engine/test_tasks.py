@@ -182,7 +182,26 @@ async def test_run_workflow_runs_a_catalog_workflow_with_the_given_input(env: Ru
     )
     result = await workflow.run({"value": 21}, env=env)
     assert result.output == {"n": 42}
-    assert [r.name for r in result.timeline] == ["sub", "twice"]
+    assert [(r.path, r.parent) for r in result.timeline] == [
+        ("/do/0/sub", None),
+        ("/do/0/sub/run/workflow/do/0/twice", "/do/0/sub"),
+    ]
+
+
+async def test_an_error_inside_a_sub_workflow_points_into_it_from_the_parent(env: RunEnvironment) -> None:
+    child = {
+        "document": {"dsl": "1.0.3", "namespace": "lib", "name": "fails", "version": "1.0.0"},
+        "do": [{"refuse": {"raise": {"error": {"type": "https://example.com/no", "status": 409}}}}],
+    }
+    workflow = compile_workflow(
+        document(
+            [{"sub": {"run": {"workflow": {"namespace": "lib", "name": "fails", "version": "latest"}}}}]
+        ),
+        catalog=Catalog([child]),
+    )
+    result = await workflow.run({}, env=env)
+    assert result.error is not None
+    assert result.error.instance == "/do/0/sub/run/workflow/do/0/refuse"
 
 
 def test_run_workflow_of_a_workflow_missing_from_the_catalog_does_not_compile() -> None:

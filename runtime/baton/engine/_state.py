@@ -53,7 +53,9 @@ class RunState:
         "ledger",
         "limits",
         "observers",
+        "prefix",
         "raw_input",
+        "root_parent",
         "run_id",
         "runtime",
         "secrets",
@@ -80,6 +82,8 @@ class RunState:
         steps: _Counter | None = None,
         depth: int = 0,
         workflow_name: str = "",
+        prefix: str = "",
+        root_parent: str | None = None,
     ) -> None:
         self.run_id = run_id
         self.env = env
@@ -99,6 +103,10 @@ class RunState:
         self.started_at = env.clock.time()
         self.runtime = env.runtime_descriptor
         self.workflow_name = workflow_name
+        # Sub-workflow records are placed under the task that ran them: paths get this prefix,
+        # and the sub-workflow's top-level tasks get that task as their parent.
+        self.prefix = prefix
+        self.root_parent = root_parent
 
     def step(self, path: str) -> None:
         steps = self.steps
@@ -125,7 +133,15 @@ class RunState:
             "startedAt": datetime_descriptor(self.started_at),
         }
 
-    def child(self, *, definition: Mapping[str, Any], raw_input: Any, name: str) -> RunState:
+    def child(
+        self,
+        *,
+        definition: Mapping[str, Any],
+        raw_input: Any,
+        name: str,
+        prefix: str = "",
+        root_parent: str | None = None,
+    ) -> RunState:
         """State for a sub-workflow: its own context and descriptors, the parent's budgets."""
         return RunState(
             run_id=self.run_id,
@@ -142,6 +158,8 @@ class RunState:
             steps=self.steps,
             depth=self.depth + 1,
             workflow_name=name,
+            prefix=prefix,
+            root_parent=root_parent,
         )
 
 

@@ -97,12 +97,19 @@ class TaskNode:
 
     async def run(self, state: RunState, raw_input: Any, locals: Mapping[str, Any]) -> tuple[Any, int]:
         """Run the task on its raw input; return its transformed output and the next directive."""
-        state.step(self.path)
+        prefix = state.prefix
+        if prefix:
+            path = prefix + self.path
+            parent = state.root_parent if self.parent is None else prefix + self.parent
+        else:
+            path = self.path
+            parent = self.parent
+        state.step(path)
         record = state.timeline.start(
-            path=self.path,
+            path=path,
             name=self.name,
             kind=self.kind,
-            parent=self.parent,
+            parent=parent,
             at=state.clock.time(),
             input=raw_input,
         )
@@ -118,22 +125,22 @@ class TaskNode:
                 record._output = raw_input
                 return raw_input, CONTINUE
             if self.input_schema is not None:
-                self.input_schema.check(raw_input, what="task input", instance=self.path)
+                self.input_schema.check(raw_input, what="task input", instance=path)
             input = raw_input if self.input_from is None else self.input_from.render(raw_input, scope)
             scope.input = input
             if self.timeout is None:
                 output = await self.execute(state, input, scope)
             else:
-                output = await self._execute_with_timeout(state, input, scope)
+                output = await self._execute_with_timeout(state, input, scope, path)
             if self.output_as is not None:
                 output = self.output_as.render(output, scope)
             scope.output = output
             if self.output_schema is not None:
-                self.output_schema.check(output, what="task output", instance=self.path)
+                self.output_schema.check(output, what="task output", instance=path)
             if self.export_as is not None:
                 context = self.export_as.render(output, scope)
                 if self.export_schema is not None:
-                    self.export_schema.check(context, what="exported context", instance=self.path)
+                    self.export_schema.check(context, what="exported context", instance=path)
                 state.context = context
             record._output = output
             record.status = "completed"
@@ -142,8 +149,8 @@ class TaskNode:
             directive = scope.directive
             return output, self.then if directive is None else directive
         except WorkflowError as error:
-            if error.instance is None:
-                error.instance = self.path
+            if error.instance is None or (prefix and error.instance == self.path):
+                error.instance = path
             record.status = "faulted"
             record.error = error.to_dict()
             raise
@@ -151,7 +158,7 @@ class TaskNode:
             expression_fault = ExpressionFault(
                 exc.message + (f" in `{exc.expression}`" if exc.expression else "")
             )
-            expression_fault.instance = self.path
+            expression_fault.instance = path
             record.status = "faulted"
             record.error = expression_fault.to_dict()
             raise expression_fault from exc
@@ -162,7 +169,7 @@ class TaskNode:
             record.status = "cancelled"
             raise
         except Exception as exc:
-            fault = RuntimeFault(f"unexpected {type(exc).__name__}: {exc}", instance=self.path)
+            fault = RuntimeFault(f"unexpected {type(exc).__name__}: {exc}", instance=path)
             record.status = "faulted"
             record.error = fault.to_dict()
             raise fault from exc
@@ -171,7 +178,7 @@ class TaskNode:
             if observers:
                 notify(observers, "on_task_end", record)
 
-    async def _execute_with_timeout(self, state: RunState, input: Any, scope: Scope) -> Any:
+    async def _execute_with_timeout(self, state: RunState, input: Any, scope: Scope, path: str) -> Any:
         assert self.timeout is not None
         try:
             async with state.clock.timeout(self.timeout):
@@ -180,5 +187,5 @@ class TaskNode:
             raise TimeoutFault(
                 f"task {self.name!r} did not complete within {self.timeout:g}s",
                 title="Task timed out",
-                instance=self.path,
+                instance=path,
             ) from exc

@@ -49,7 +49,14 @@ class RunWorkflowNode(TaskNode):
         if target is None:
             target = self._target = self._resolve()
         child_input = input if self.input_template is None else self.input_template.render(input, scope)
-        child = state.child(definition=target.definition, raw_input=child_input, name=self.label)
+        here = state.prefix + self.path
+        child = state.child(
+            definition=target.definition,
+            raw_input=child_input,
+            name=self.label,
+            prefix=f"{here}/run/workflow",
+            root_parent=here,
+        )
         if self.await_:
             return await target.execute_in(child, child_input)
         task = asyncio.create_task(target.execute_in(child, child_input))
