@@ -5,6 +5,11 @@ input, and one :class:`Check` per assertion step. A step that matches no known p
 error (never ignored), and so is a step that needs a doc string and has none, or has one it
 does not use. Checks run against an :class:`Outcome`, an engine-neutral record of a run, so the
 matcher is tested on its own and the engine adapter stays small.
+
+Task order comes from the run's timeline (records in start order, nested tasks included):
+``X should run first`` / ``last`` means the first / last record to start is X's;
+``X should run before Y`` means X's first run had ended when Y's first run started (in
+sequence, not merely earlier). ``X should complete/fault/cancel`` reads X's latest run.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ __all__ = [
     "StepError",
     "TaskRun",
     "compile_scenario",
+    "same_json",
 ]
 
 COMPLETED, FAULTED, CANCELLED = "completed", "faulted", "cancelled"
@@ -119,6 +125,21 @@ def compile_scenario(scenario: Scenario) -> Plan:
     return plan
 
 
+def same_json(actual: Any, expected: Any) -> bool:
+    """Equality as JSON means it: ``true`` is not ``1`` (as it is in Python), ``1`` is ``1.0``."""
+    if isinstance(actual, bool) or isinstance(expected, bool):
+        return type(actual) is type(expected) and actual == expected
+    if isinstance(actual, int | float) and isinstance(expected, int | float):
+        return actual == expected
+    if isinstance(actual, dict) and isinstance(expected, dict):
+        return actual.keys() == expected.keys() and all(same_json(actual[k], expected[k]) for k in actual)
+    if isinstance(actual, list) and isinstance(expected, list):
+        return len(actual) == len(expected) and all(
+            same_json(a, e) for a, e in zip(actual, expected, strict=True)
+        )
+    return type(actual) is type(expected) and actual == expected
+
+
 def _data(step: Step) -> Any:
     assert step.doc_string is not None
     media = step.doc_string.media_type.lower()
@@ -188,7 +209,7 @@ def _run_output(plan: Plan, match: re.Match[str], step: Step) -> None:
 
     def verify(outcome: Outcome) -> None:
         _expect_status(outcome, COMPLETED)
-        assert outcome.output == expected, f"output {outcome.output!r} != expected {expected!r}"
+        assert same_json(outcome.output, expected), f"output {outcome.output!r} != expected {expected!r}"
 
     _check(plan, step, verify)
 
@@ -209,7 +230,7 @@ def _run_error(plan: Plan, match: re.Match[str], step: Step) -> None:
 def _expect_error(actual: dict[str, Any] | None, expected: dict[str, Any]) -> None:
     assert actual is not None, "no error was recorded"
     # The kit lists the properties it cares about; an error may carry more (e.g. `detail`).
-    wrong = {key: actual.get(key) for key, value in expected.items() if actual.get(key) != value}
+    wrong = {key: actual.get(key) for key, value in expected.items() if not same_json(actual.get(key), value)}
     assert not wrong, f"error {actual!r} differs from expected {expected!r} in {sorted(wrong)}"
 
 
@@ -256,7 +277,7 @@ def _property_value(plan: Plan, match: re.Match[str], step: Step) -> None:
     def verify(outcome: Outcome) -> None:
         _expect_status(outcome, COMPLETED)
         actual = _lookup(outcome.output, path)
-        assert actual == expected, f"{path} is {actual!r}, expected {expected!r}"
+        assert same_json(actual, expected), f"{path} is {actual!r}, expected {expected!r}"
 
     _check(plan, step, verify)
 
@@ -335,7 +356,7 @@ def _task_output(plan: Plan, match: re.Match[str], step: Step) -> None:
     def verify(outcome: Outcome) -> None:
         task = _runs_of(outcome, name)[-1]
         assert task.status == COMPLETED, f"task {name!r} ended {task.status}, not {COMPLETED}"
-        assert task.output == expected, f"task {name!r} output {task.output!r} != {expected!r}"
+        assert same_json(task.output, expected), f"task {name!r} output {task.output!r} != {expected!r}"
 
     _check(plan, step, verify)
 

@@ -2,7 +2,7 @@ import pytest
 
 from tests.ctk._gherkin import parse_feature
 from tests.ctk._kit import feature_files
-from tests.ctk._steps import Outcome, Plan, StepError, TaskRun, compile_scenario
+from tests.ctk._steps import Outcome, Plan, StepError, TaskRun, compile_scenario, same_json
 
 HEAD = 'Feature: f\n  Scenario: s\n    Given a workflow with definition:\n    """yaml\n    do: []\n    """\n'
 
@@ -163,3 +163,26 @@ def test_every_official_scenario_uses_only_documented_steps() -> None:
             plan = compile_scenario(scenario)
             assert plan.definition, f"{path.name}: {scenario.name}"
             assert plan.checks, f"{path.name}: {scenario.name}"
+
+
+@pytest.mark.parametrize(
+    ("actual", "expected", "same"),
+    [
+        (1, 1.0, True),
+        (True, 1, False),
+        (1, True, False),
+        ({"a": [0]}, {"a": [False]}, False),
+        ({"a": [1, "x"]}, {"a": [1.0, "x"]}, True),
+        (None, {}, False),
+        ("1", 1, False),
+        ({"a": 1}, {"a": 1, "b": None}, False),
+    ],
+)
+def test_values_are_compared_as_json_not_as_python(actual: object, expected: object, same: bool) -> None:
+    assert same_json(actual, expected) is same
+
+
+def test_a_boolean_output_does_not_pass_for_a_number() -> None:
+    plan = plan_of('Then the workflow should complete with output:\n    """yaml\n    1\n    """')
+    with pytest.raises(AssertionError, match="True != expected 1"):
+        verify(plan, Outcome(status="completed", output=True, error=None))
