@@ -104,6 +104,20 @@ def _name_list(schema: dict[str, Any], field: str) -> None:
     ]
 
 
+_DOCUMENT_HEADER: dict[str, Any] = {
+    "required": ["document"],
+    "properties": {
+        "document": {
+            "type": "object",
+            "required": ["dsl", "namespace", "name", "version"],
+            "properties": {
+                key: {"type": "string", "minLength": 1} for key in ("dsl", "namespace", "name", "version")
+            },
+            "x-kubernetes-preserve-unknown-fields": True,
+        }
+    },
+}
+
 _NAME_RULE = {
     "rule": f"self.metadata.name.size() <= 63 && self.metadata.name.matches('{DNS_LABEL}')",
     "message": "the name must be a DNS label (at most 63 lowercase letters, digits and '-'): "
@@ -146,12 +160,10 @@ def _workflow_spec() -> dict[str, Any]:
     endpoint["properties"]["contentTypes"]["items"]["maxLength"] = 128
     _name_list(props["policies"], "policies")
     _name_list(props["secrets"], "secrets")
-    props["workflow"]["x-kubernetes-validations"] = [
-        {
-            "rule": "has(self.document) && has(self.document.version)",
-            "message": "workflow must be a Serverless Workflow document with document.version",
-        }
-    ]
+    # The document stays free-form (the DSL schema is recursive and too large for a structural
+    # schema) except for its header: what serving and version routing cannot do without.
+    props["workflow"].update(_DOCUMENT_HEADER)
+    props["rollout"]["properties"]["canary"]["properties"]["workflow"].update(_DOCUMENT_HEADER)
     runtime = props["runtime"]
     runtime["properties"]["autoscaling"]["x-kubernetes-validations"] = [
         {"rule": "self.minReplicas <= self.maxReplicas", "message": "minReplicas must not exceed maxReplicas"}

@@ -115,6 +115,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         verbose=args.verbose,
         log_format=kopf.LogFormat.JSON if args.log_format == "json" else kopf.LogFormat.PLAIN,
     )
+    if not args.verbose:
+        # Kopf reports every successful timer tick at INFO: one line per workflow per interval.
+        logging.getLogger("kopf.objects").setLevel(logging.WARNING)
     if config.metrics_port:
         start_http_server(config.metrics_port)
     try:
