@@ -165,3 +165,35 @@ def test_the_timeline_never_shows_secret_values(tmp_path: Path, capsys: pytest.C
     result = json.loads(out)
     assert result["timeline"][0]["output"] == {"auth": "Key ***"}
     assert result["output"] == {"ok": True}
+
+
+def test_catalog_documents_can_be_run_as_sub_workflows(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    library = tmp_path / "library"
+    library.mkdir()
+    (library / "double.yaml").write_text(
+        "document: {dsl: '1.0.3', namespace: lib, name: double, version: '1.0.0'}\n"
+        "do:\n  - twice:\n      set: {n: '${ .n * 2 }'}\n"
+    )
+    main_flow = tmp_path / "main.yaml"
+    main_flow.write_text(
+        "document: {dsl: '1.0.3', namespace: demo, name: main, version: '1.0.0'}\n"
+        "do:\n  - sub:\n      run:\n        workflow: {namespace: lib, name: double, version: '1.0.0'}\n"
+    )
+    assert main(["run", str(main_flow), "--input", '{"n": 4}', "--catalog", str(library)]) == 0
+    assert json.loads(capsys.readouterr().out) == {"n": 8}
+
+
+def test_the_step_budget_can_be_set_from_the_command_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spin = tmp_path / "spin.yaml"
+    spin.write_text(
+        "document: {dsl: '1.0.3', namespace: demo, name: spin, version: '1.0.0'}\n"
+        "do:\n  - again:\n      set: {n: 1}\n      then: again\n"
+    )
+    assert main(["run", str(spin), "--max-steps", "25"]) == 1
+    err = capsys.readouterr().err
+    assert "Step budget exhausted" in err
+    assert "more than 25 tasks" in err
