@@ -143,3 +143,25 @@ async def test_only_tasks_that_completed_are_compensated(env: RunEnvironment) ->
 def test_an_unknown_compensating_function_does_not_compile() -> None:
     with pytest.raises(CompileError, match=r"'nope' is not defined in use\.functions"):
         compile_workflow(document([{"a": {"set": {}, "metadata": {"baton.compensateBy": "nope"}}}]))
+
+
+async def test_a_run_stopped_by_its_step_budget_is_still_compensated(env: RunEnvironment) -> None:
+    from baton.engine import Limits
+
+    result = await run(
+        [
+            {
+                "hold": {
+                    "set": {"h": 1},
+                    "metadata": {"baton.compensateBy": {"release": {"set": {"released": True}}}},
+                }
+            },
+            {"spin": {"set": {"h": 1}, "then": "spin"}},
+        ],
+        env=env,
+        limits=Limits(max_steps=10),
+    )
+    assert result.error is not None
+    assert result.error.title == "Step budget exhausted"
+    (compensation,) = result.compensations
+    assert (compensation.status, compensation.output) == ("completed", {"released": True})

@@ -133,6 +133,27 @@ class RunState:
             "startedAt": datetime_descriptor(self.started_at),
         }
 
+    def for_compensation(self) -> RunState:
+        """State for the saga after a fault: a fresh step budget and no deadline, because the
+        fault may have been either of them, and compensations must still run."""
+        fresh = RunState(
+            run_id=self.run_id,
+            env=self.env,
+            limits=self.limits,
+            timeline=self.timeline,
+            secrets=self.secrets,
+            definition=self.definition,
+            raw_input=self.raw_input,
+            observers=self.observers,
+            call_headers=self.call_headers,
+            deadline=None,
+            ledger=self.ledger,
+            depth=self.depth,
+            workflow_name=self.workflow_name,
+        )
+        fresh.context = self.context
+        return fresh
+
     def child(
         self,
         *,

@@ -288,17 +288,8 @@ class CompiledWorkflow:
             current.uncancel()
         compensations: list[CompensationRecord] = []
         if error is not None and state.ledger.entries:
-            compensations = await state.ledger.compensate(self._compensation_state(state), error)
+            compensations = await state.ledger.compensate(state.for_compensation(), error)
         return self._finish(state, status, output, error, started_at, compensations)
-
-    def _compensation_state(self, state: RunState) -> RunState:
-        # Compensations must run even when the fault was the step budget or the deadline.
-        fresh = state.child(definition=state.definition, raw_input=state.raw_input, name=state.workflow_name)
-        fresh.steps = type(state.steps)(self.limits.max_steps)
-        fresh.deadline = None
-        fresh.depth = state.depth
-        fresh.context = state.context
-        return fresh
 
     def _finish(
         self,
