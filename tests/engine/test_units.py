@@ -21,6 +21,7 @@ from baton.engine.timeline import Redactor
         ("PT0.5S", 0.5),
         ("P1DT2H", 93_600.0),
         ("PT1M30S", 90.0),
+        ("P1W", 604_800.0),
         ({"minutes": 1, "seconds": 30}, 90.0),
         ({"milliseconds": 250}, 0.25),
         ({"days": 1}, 86_400.0),
