@@ -32,7 +32,8 @@ def test_durations_parse_iso_strings_and_unit_objects(value: object, seconds: fl
 
 
 @pytest.mark.parametrize(
-    "value", ["5s", "P", "PT", "PTXS", {"weeks": 1}, {"seconds": -1}, {"seconds": "1"}, 5]
+    "value",
+    ["5s", "P", "PT", "PTXS", "P1M", "P1Y", "${ .d }", {"weeks": 1}, {"seconds": -1}, {"seconds": "1"}, 5],
 )
 def test_bad_durations_say_what_is_wrong(value: object) -> None:
     with pytest.raises(DurationError):
