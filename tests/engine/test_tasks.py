@@ -224,3 +224,20 @@ async def test_recursive_sub_workflows_are_bounded_by_the_depth_limit(env: RunEn
     result = await workflow.run({}, env=env)
     assert result.error is not None
     assert "Limits.max_depth" in (result.error.detail or "")
+
+
+async def test_wait_takes_its_duration_from_an_expression(fake_env: RunEnvironment, clock: FakeClock) -> None:
+    result = await run([{"pause": {"wait": "${ .delay }"}}], {"delay": "PT1M30S"}, env=fake_env)
+    assert result.status == "completed"
+    assert clock.sleeps == [90.0]
+
+
+async def test_a_wait_expression_that_is_not_a_duration_faults(fake_env: RunEnvironment) -> None:
+    result = await run([{"pause": {"wait": "${ .delay }"}}], {"delay": "soon"}, env=fake_env)
+    assert result.error is not None
+    assert result.error.type.endswith("/expression")
+
+
+def test_durations_outside_wait_must_be_static() -> None:
+    with pytest.raises(CompileError, match="must be static"):
+        compile_workflow(document([{"slow": {"set": {}, "timeout": {"after": "${ .t }"}}}]))

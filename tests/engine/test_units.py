@@ -1,43 +1,14 @@
-"""Fast unit tier: durations, retry delays, redaction, error filters, URI templates."""
+"""Fast unit tier: retry delays, redaction, error filters, problem details."""
 
 from __future__ import annotations
 
 import random
 
-import pytest
-
 from baton.engine import REDACTED, CommunicationError, WorkflowError
-from baton.engine.durations import DurationError, parse_duration
 from baton.engine.errors import error_kind
 from baton.engine.retries import RetryPolicy
 from baton.engine.tasks.try_ import ErrorFilter
 from baton.engine.timeline import Redactor
-
-
-@pytest.mark.parametrize(
-    ("value", "seconds"),
-    [
-        ("PT5S", 5.0),
-        ("PT0.5S", 0.5),
-        ("P1DT2H", 93_600.0),
-        ("PT1M30S", 90.0),
-        ("P1W", 604_800.0),
-        ({"minutes": 1, "seconds": 30}, 90.0),
-        ({"milliseconds": 250}, 0.25),
-        ({"days": 1}, 86_400.0),
-    ],
-)
-def test_durations_parse_iso_strings_and_unit_objects(value: object, seconds: float) -> None:
-    assert parse_duration(value) == seconds
-
-
-@pytest.mark.parametrize(
-    "value",
-    ["5s", "P", "PT", "PTXS", "P1M", "P1Y", "${ .d }", {"weeks": 1}, {"seconds": -1}, {"seconds": "1"}, 5],
-)
-def test_bad_durations_say_what_is_wrong(value: object) -> None:
-    with pytest.raises(DurationError):
-        parse_duration(value)
 
 
 def test_retry_delays_follow_their_backoff_and_limits() -> None:

@@ -15,10 +15,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
+from baton.dsl import DurationError, duration_seconds
 from baton.engine.catalog import Catalog
 from baton.engine.compensation import COMPENSATE_KEY, Compensation
 from baton.engine.compiled import CompiledWorkflow
-from baton.engine.durations import DurationError, parse_duration
 from baton.engine.errors import CompileError
 from baton.engine.joins import JoinPolicyError, join_policy
 from baton.engine.limits import Limits
@@ -120,8 +120,11 @@ class _Compiler:
         return self.template(value, pointer)
 
     def duration(self, value: Any, pointer: str) -> float:
+        if isinstance(value, str) and is_strict_expression(value):
+            self.problem(pointer, "this duration must be static (an expression is allowed only in `wait`)")
+            raise _Skip
         try:
-            return parse_duration(value)
+            return duration_seconds(value)
         except DurationError as exc:
             self.problem(pointer, str(exc))
             raise _Skip from exc

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from baton.dsl import DurationError, duration_seconds
 from baton.engine._state import RunState, Scope
-from baton.engine.durations import DurationError, parse_duration
 from baton.engine.errors import ExpressionFault
 from baton.engine.tasks.base import TaskNode
 from baton.expressions import Expression
@@ -29,7 +29,7 @@ class WaitNode(TaskNode):
             assert self.expression is not None
             value = self.expression.evaluate(input, scope)
             try:
-                seconds = parse_duration(value)
+                seconds = duration_seconds(value)
             except DurationError as exc:
                 raise ExpressionFault(f"wait duration: {exc}") from exc
         await state.clock.sleep(seconds)
