@@ -105,9 +105,9 @@ class _Compiler:
         try:
             return compile_value(value, path=pointer_to_path(pointer), mode=self.mode)
         except ExpressionError as exc:
-            self.problem(
-                (exc.path and _pointer_of(exc.path)) or pointer, f"expression does not compile: {exc.message}"
-            )
+            # The template knows which leaf failed; its path is already in the dotted form.
+            where = exc.path or pointer_to_path(pointer)
+            self.problems.append((where, f"expression does not compile: {exc.message}"))
             raise _Skip from exc
 
     def transform(self, value: Any, pointer: str) -> ValueTemplate | None:
@@ -594,10 +594,6 @@ class _Compiler:
             )
         except _Skip:
             return None
-
-
-def _pointer_of(path: str) -> str:
-    return "/" + path.replace("[", ".").replace("]", "").replace(".", "/")
 
 
 def compile_workflow(
