@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 
 __all__ = ["main"]
 
-_COMMANDS: tuple[str, ...] = ("serve", "graph", "run", "demo")
+_COMMANDS: tuple[str, ...] = ("serve", "graph", "run", "demo", "validate")
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -22,7 +22,10 @@ from baton.dsl import _paths
 
 __all__ = ["ReadError", "read_yaml"]
 
-_Parser: Any = getattr(yaml, "CParser", None) or yaml.Loader
+try:  # libyaml's parser, when PyYAML was built with it: several times faster
+    from yaml.cyaml import CParser as _Parser  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover - depends on the PyYAML build
+    _Parser = yaml.Loader  # type: ignore[assignment,misc]
 
 
 class ReadError(Exception):
@@ -234,8 +237,9 @@ class _Builder:
 def read_yaml(text: str, *, max_depth: int, max_nodes: int) -> Any:
     """Plain data (dict, list, str, int, float, bool, None) from one YAML document."""
     builder = _Builder(max_depth=max_depth, max_nodes=max_nodes)
-    parser = _Parser(text)
+    parser: Any = None
     try:
+        parser = _Parser(text)
         while True:
             event = parser.get_event()
             if event is None or isinstance(event, yaml.StreamEndEvent):
@@ -261,7 +265,7 @@ def read_yaml(text: str, *, max_depth: int, max_nodes: int) -> Any:
     except yaml.YAMLError as exc:
         raise ReadError(f"invalid YAML: {exc}", builder.path()) from None
     finally:
-        dispose = getattr(parser, "dispose", None)
+        dispose = getattr(parser, "dispose", None) if parser is not None else None
         if dispose is not None:
             dispose()
     return builder.root

@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from baton.dsl import _paths
 from baton.dsl._schema_errors import problems_from
 from baton.dsl._semantics import semantic_problems
 from baton.dsl.loading import DEFAULT_LIMITS, LoadLimits, read_document
@@ -67,4 +68,4 @@ def validate(
             return exc.problems
         file = origin
         found = schema_problems(raw, file=file)
-    return found + semantic_problems(raw, file=file)
+    return sorted(found + semantic_problems(raw, file=file), key=lambda p: _paths.order(raw, p.path))

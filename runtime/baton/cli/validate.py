@@ -1,0 +1,171 @@
+"""``baton validate PATH...``: every problem of every workflow document, at once.
+
+Files are checked whatever their name; folders are searched for ``*.yaml``, ``*.yml`` and
+``*.json``. A Baton ``Workflow`` manifest is checked as a manifest and its embedded DSL
+document(s) as documents, with paths prefixed by where they sit (``spec.workflow.do[0]...``).
+
+Exit codes: 0 every document is valid and runnable by Baton; 1 there are problems (listed on
+stdout, one per line as ``file: path: message``, or as JSON with ``--output json``); 2 the
+command line is wrong or the validator itself failed (a message, never a traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from baton import dsl
+from baton.dsl import DocumentError, Problem
+
+__all__ = ["EMBEDDED_DOCUMENTS", "embedded_documents", "register", "validate_paths"]
+
+_SUFFIXES = (".yaml", ".yml", ".json")
+
+#: Finds the DSL documents inside a resource: (kind, extractor) pairs, extended by adding to
+#: this list. An extractor returns ``(path prefix, document)`` pairs and the problems of the
+#: resource itself, or ``None`` when the data is not its kind of resource.
+Extractor = Callable[[dict[str, Any], str], "tuple[list[tuple[str, Any]], list[Problem]] | None"]
+
+
+def _workflow_manifest(raw: dict[str, Any], file: str) -> tuple[list[tuple[str, Any]], list[Problem]] | None:
+    if not (str(raw.get("apiVersion", "")).startswith("baton.dev/") and raw.get("kind") == "Workflow"):
+        return None
+    from baton.manifests import Workflow
+
+    problems: list[Problem] = []
+    try:
+        Workflow.model_validate(raw)
+    except ValidationError as exc:
+        for error in exc.errors(include_url=False):
+            if error["loc"][:2] == ("spec", "workflow") and error["type"] != "missing":
+                continue  # the document itself is checked below, with the DSL's messages
+            path = ".".join(str(part) for part in error["loc"] if not str(part).startswith("function-"))
+            message = str(error["msg"]).removeprefix("Value error, ")
+            problems.append(Problem(path, message[:1].lower() + message[1:], file))
+    spec = raw.get("spec")
+    if not isinstance(spec, dict):
+        spec = {}
+    documents: list[tuple[str, Any]] = []
+    if "workflow" in spec:
+        documents.append(("spec.workflow", spec["workflow"]))
+    rollout = spec.get("rollout")
+    canary = rollout.get("canary") if isinstance(rollout, dict) else None
+    if isinstance(canary, dict) and "workflow" in canary:
+        documents.append(("spec.rollout.canary.workflow", canary["workflow"]))
+    return documents, problems
+
+
+EMBEDDED_DOCUMENTS: list[Extractor] = [_workflow_manifest]
+
+
+def embedded_documents(raw: dict[str, Any], file: str) -> tuple[list[tuple[str, Any]], list[Problem]]:
+    """The DSL documents in ``raw`` (itself, unless a resource kind claims it)."""
+    for extract in EMBEDDED_DOCUMENTS:
+        found = extract(raw, file)
+        if found is not None:
+            return found
+    return [("", raw)], []
+
+
+def _prefixed(problem: Problem, prefix: str) -> Problem:
+    if not prefix:
+        return problem
+    path = (
+        f"{prefix}.{problem.path}"
+        if problem.path and not problem.path.startswith("[")
+        else prefix + problem.path
+    )
+    return Problem(path, problem.message, problem.file, problem.severity)
+
+
+def validate_file(path: Path) -> list[Problem]:
+    file = str(path)
+    try:
+        raw = dsl.read_document(path, origin=file)
+    except DocumentError as exc:
+        return exc.problems
+    documents, problems = embedded_documents(raw, file)
+    for prefix, document in documents:
+        if not isinstance(document, dict):
+            problems.append(
+                Problem(prefix, "must be a workflow document (a mapping with document and do)", file)
+            )
+            continue
+        problems.extend(_prefixed(problem, prefix) for problem in dsl.validate(document, file=file))
+    return problems
+
+
+def _files(target: Path) -> Iterator[Path]:
+    if target.is_dir():
+        yield from sorted(
+            path for path in target.rglob("*") if path.suffix.lower() in _SUFFIXES and path.is_file()
+        )
+    else:
+        yield target
+
+
+def validate_paths(targets: list[Path]) -> tuple[int, list[Problem]]:
+    """How many files were checked, and every problem found in them."""
+    count, problems = 0, []
+    for target in targets:
+        if not target.exists():
+            problems.append(Problem("", "no such file or folder", str(target)))
+            continue
+        files = list(_files(target))
+        if not files:
+            problems.append(Problem("", "holds no .yaml, .yml or .json files", str(target)))
+        for file in files:
+            count += 1
+            problems.extend(validate_file(file))
+    return count, problems
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "validate",
+        help="check workflow documents and manifests without running them",
+        description=(
+            "Check Serverless Workflow documents (and Baton Workflow manifests): the DSL schema, "
+            "flow targets, references, expressions, durations, and what Baton can run. "
+            "Exit 0 when all are valid, 1 when there are problems."
+        ),
+    )
+    parser.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files or folders")
+    parser.add_argument(
+        "--output", choices=("text", "json"), default="text", help="json: one object for CI tools"
+    )
+    parser.set_defaults(func=_main)
+
+
+def _main(args: argparse.Namespace) -> int:
+    try:
+        count, problems = validate_paths(args.paths)
+    except Exception as exc:  # the boundary: a bug must still not show a user a traceback
+        print(f"baton validate: internal error ({type(exc).__name__}): {exc}", file=sys.stderr)
+        return 2
+    if args.output == "json":
+        report = {"valid": not problems, "files": count, "problems": [p.to_dict() for p in problems]}
+        print(json.dumps(report, indent=2))
+    else:
+        for problem in problems:
+            print(_line(problem))
+        summary = f"{count} file{'s' if count != 1 else ''} checked"
+        print(
+            f"{summary}, {len(problems)} problem{'s' if len(problems) != 1 else ''}"
+            if problems
+            else f"{summary}, all valid",
+            file=sys.stderr,
+        )
+    return 1 if problems else 0
+
+
+def _line(problem: Problem) -> str:
+    where = f"{problem.file}: " if problem.file else ""
+    located = f"{problem.path}: " if problem.path else ""
+    return f"{where}{located}{problem.message}"
