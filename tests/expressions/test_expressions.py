@@ -165,3 +165,31 @@ def test_a_bad_expression_inside_a_template_names_its_path() -> None:
     with pytest.raises(ExpressionError) as caught:
         compile_value({"body": {"name": "${ .a | }"}}, path="do[1].call.with")
     assert caught.value.path == "do[1].call.with.body.name"
+
+
+def test_several_jq_expressions_in_a_template_keep_their_own_first_result_semantics() -> None:
+    template = compile_value(
+        {
+            "count": "${ .items | length }",
+            "none": "${ empty }",
+            "first": "${ .items[] }",
+            "endless": "${ repeat(1) }",
+            "with": "${ $k + 1 }",
+            "native": "${ .items[0] }",
+        }
+    )
+    assert template.render({"items": [5, 6]}, {"k": 1}) == {
+        "count": 2,
+        "none": None,
+        "first": 5,
+        "endless": 1,
+        "with": 2,
+        "native": 5,
+    }
+
+
+def test_a_failing_expression_in_a_batched_template_is_reported_at_its_own_path() -> None:
+    template = compile_value({"ok": "${ .a | length }", "bad": "${ .a.b | length }"}, path="do[0].t.set")
+    with pytest.raises(ExpressionError) as caught:
+        template.render({"a": [1]})
+    assert caught.value.path == "do[0].t.set.bad"

@@ -115,8 +115,7 @@ class _Compiler:
         if value is None:
             return None
         if isinstance(value, str):
-            expression = self.expression(value, pointer)
-            return ValueTemplate(render=expression.evaluate, constant=value, expressions=(expression,))
+            return ValueTemplate.of_expression(self.expression(value, pointer), source=value)
         return self.template(value, pointer)
 
     def duration(self, value: Any, pointer: str) -> float:

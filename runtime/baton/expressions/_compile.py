@@ -171,29 +171,57 @@ def _jq_evaluator(program: Any, names: tuple[str, ...]) -> Callable[[Any, Mappin
 
 # -- value templates ---------------------------------------------------------------------------
 
-_Render = Callable[[Any, Mapping[str, Any]], Any]
+# A compiled leaf or subtree: (data, variables, batched results or None) -> value.
+_Render = Callable[[Any, Mapping[str, Any], "list[Any] | None"], Any]
 
 
 class ValueTemplate:
     """A structure whose strings may be runtime expressions, compiled once.
 
     ``render`` returns the constant itself (shared, never copied: the engine never mutates
-    values) when nothing in it is an expression.
+    values) when nothing in it is an expression. When it holds several jq expressions, they
+    run as one jq program: libjq then parses the data once instead of once per expression,
+    which is most of the cost on large payloads. If that program fails, each expression is
+    evaluated on its own, so the error names the one that failed.
     """
 
-    __slots__ = ("_render", "constant", "expressions", "is_constant", "variables")
+    __slots__ = ("_batch", "_render", "constant", "expressions", "is_constant", "variables")
 
-    def __init__(self, *, render: _Render | None, constant: Any, expressions: tuple[Expression, ...]) -> None:
+    def __init__(
+        self,
+        *,
+        render: _Render | None,
+        constant: Any,
+        expressions: tuple[Expression, ...],
+        batch: Expression | None = None,
+    ) -> None:
         self._render = render
+        self._batch = batch
         self.constant = constant
         self.is_constant = render is None
         self.expressions = expressions
         self.variables = frozenset(v for e in expressions for v in e.variables)
 
+    @classmethod
+    def of_expression(cls, expression: Expression, *, source: Any = None) -> ValueTemplate:
+        """A template that is one expression (e.g. a string ``output.as``)."""
+        evaluate = expression.evaluate
+
+        def render(data: Any, variables: Mapping[str, Any], results: list[Any] | None) -> Any:
+            return evaluate(data, variables)
+
+        return cls(render=render, constant=source, expressions=(expression,))
+
     def render(self, data: Any, variables: Mapping[str, Any] = EMPTY_VARIABLES) -> Any:
         if self._render is None:
             return self.constant
-        return self._render(data, variables)
+        results: list[Any] | None = None
+        if self._batch is not None:
+            try:
+                results = self._batch.evaluate(data, variables)
+            except ExpressionError:
+                results = None
+        return self._render(data, variables, results)
 
 
 def compile_value(value: Any, *, path: str = "", mode: Mode = "strict") -> ValueTemplate:
@@ -204,46 +232,78 @@ def compile_value(value: Any, *, path: str = "", mode: Mode = "strict") -> Value
     stands for itself, as the spec says.
     """
     expressions: list[Expression] = []
-    render = _compile_node(value, path, mode, expressions)
-    return ValueTemplate(render=render, constant=value, expressions=tuple(expressions))
+    batched: list[Expression] = []
+    render = _compile_node(value, path, mode, expressions, batched)
+    batch = _batch_program(batched, path) if len(batched) > 1 else None
+    return ValueTemplate(render=render, constant=value, expressions=tuple(expressions), batch=batch)
 
 
-def _compile_node(value: Any, path: str, mode: Mode, found: list[Expression]) -> _Render | None:
+def _batch_program(expressions: list[Expression], path: str) -> Expression | None:
+    # `first(e)` keeps each expression's own semantics: its first result, null when it has none.
+    items = ", ".join(f"([first({e.source}\n)] | .[0])" for e in expressions)
+    try:
+        return compile_expression(f"[{items}]", path=path)
+    except ExpressionError:
+        return None
+
+
+def _compile_node(
+    value: Any, path: str, mode: Mode, found: list[Expression], batched: list[Expression]
+) -> _Render | None:
     if isinstance(value, str):
-        return _compile_string(value, path, mode, found)
+        return _compile_string(value, path, mode, found, batched)
     if isinstance(value, dict):
         parts: list[tuple[str, Any, _Render | None]] = []
         dynamic = False
         for key, item in value.items():
-            sub = _compile_node(item, f"{path}.{key}" if path else str(key), mode, found)
+            sub = _compile_node(item, f"{path}.{key}" if path else str(key), mode, found, batched)
             dynamic = dynamic or sub is not None
             parts.append((key, item, sub))
         if not dynamic:
             return None
         frozen = tuple(parts)
 
-        def render_object(data: Any, variables: Mapping[str, Any]) -> Any:
-            return {key: (item if sub is None else sub(data, variables)) for key, item, sub in frozen}
+        def render_object(data: Any, variables: Mapping[str, Any], results: list[Any] | None) -> Any:
+            return {
+                key: (item if sub is None else sub(data, variables, results)) for key, item, sub in frozen
+            }
 
         return render_object
     if isinstance(value, list):
-        items = [(item, _compile_node(item, f"{path}[{i}]", mode, found)) for i, item in enumerate(value)]
+        items = [
+            (item, _compile_node(item, f"{path}[{i}]", mode, found, batched)) for i, item in enumerate(value)
+        ]
         if all(sub is None for _, sub in items):
             return None
         frozen_items = tuple(items)
 
-        def render_array(data: Any, variables: Mapping[str, Any]) -> Any:
-            return [item if sub is None else sub(data, variables) for item, sub in frozen_items]
+        def render_array(data: Any, variables: Mapping[str, Any], results: list[Any] | None) -> Any:
+            return [item if sub is None else sub(data, variables, results) for item, sub in frozen_items]
 
         return render_array
     return None
 
 
-def _compile_string(text: str, path: str, mode: Mode, found: list[Expression]) -> _Render | None:
+def _compile_string(
+    text: str, path: str, mode: Mode, found: list[Expression], batched: list[Expression]
+) -> _Render | None:
     if is_strict_expression(text):
         expression = compile_expression(text, path=path)
         found.append(expression)
-        return expression.evaluate
+        evaluate = expression.evaluate
+        if expression.native:
+
+            def render_native(data: Any, variables: Mapping[str, Any], results: list[Any] | None) -> Any:
+                return evaluate(data, variables)
+
+            return render_native
+        slot = len(batched)
+        batched.append(expression)
+
+        def render_jq(data: Any, variables: Mapping[str, Any], results: list[Any] | None) -> Any:
+            return evaluate(data, variables) if results is None else results[slot]
+
+        return render_jq
     if mode == "strict":
         return None
     try:
@@ -252,7 +312,7 @@ def _compile_string(text: str, path: str, mode: Mode, found: list[Expression]) -
         return None
     found.append(expression)
 
-    def render_loose(data: Any, variables: Mapping[str, Any]) -> Any:
+    def render_loose(data: Any, variables: Mapping[str, Any], results: list[Any] | None) -> Any:
         try:
             return expression.evaluate(data, variables)
         except ExpressionError:
