@@ -152,3 +152,23 @@ def test_a_missing_path_is_a_problem(tmp_path: Path, capsys: pytest.CaptureFixtu
 def test_an_empty_folder_is_a_problem(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate", str(tmp_path)]) == 1
     assert capsys.readouterr().out.strip() == f"{tmp_path}: holds no .yaml, .yml or .json files"
+
+
+def test_a_kubernetes_stream_checks_baton_resources_and_skips_others(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stream = (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: other}\nspec: {replicas: 1}\n"
+        "---\n"
+        "apiVersion: baton.dev/v1alpha1\nkind: Policy\nmetadata: {name: p}\nspec: {surprise: 1}\n"
+        "---\n" + (DOCUMENTS / "baton-manifest.yaml").read_text().replace("then", "x") + "---\n"
+        "apiVersion: baton.dev/v1alpha1\nkind: Gadget\nmetadata: {name: g}\n"
+    )
+    file = write(tmp_path, "all.yaml", stream)
+    assert main(["validate", str(file)]) == 1
+    out, err = capsys.readouterr()
+    assert out.splitlines() == [
+        f"{file}#2: spec.surprise: extra inputs are not permitted",
+        f"{file}#4: kind: unknown Baton resource kind 'Gadget' (Workflow or Policy)",
+    ]
+    assert err.strip() == "1 file checked, 2 problems"

@@ -3,6 +3,8 @@
 Files are checked whatever their name; folders are searched for ``*.yaml``, ``*.yml`` and
 ``*.json``. A Baton ``Workflow`` manifest is checked as a manifest and its embedded DSL
 document(s) as documents, with paths prefixed by where they sit (``spec.workflow.do[0]...``).
+A file may hold several YAML documents (``---``), as Kubernetes manifests do; the Nth of
+them is named ``file#N``. Other Kubernetes resources found beside Baton's are skipped.
 
 Exit codes: 0 every document is valid and runnable by Baton; 1 there are problems (listed on
 stdout, one per line as ``file: path: message``, or as JSON with ``--output json``); 2 the
@@ -27,27 +29,45 @@ __all__ = ["EMBEDDED_DOCUMENTS", "embedded_documents", "register", "validate_pat
 
 _SUFFIXES = (".yaml", ".yml", ".json")
 
-#: Finds the DSL documents inside a resource: (kind, extractor) pairs, extended by adding to
-#: this list. An extractor returns ``(path prefix, document)`` pairs and the problems of the
-#: resource itself, or ``None`` when the data is not its kind of resource.
+#: Finds the DSL documents inside a resource; extended by adding to ``EMBEDDED_DOCUMENTS``.
+#: An extractor returns ``(path prefix, document)`` pairs and the problems of the resource
+#: itself, or ``None`` when the data is not a resource it knows.
 Extractor = Callable[[dict[str, Any], str], "tuple[list[tuple[str, Any]], list[Problem]] | None"]
 
 
-def _workflow_manifest(raw: dict[str, Any], file: str) -> tuple[list[tuple[str, Any]], list[Problem]] | None:
-    if not (str(raw.get("apiVersion", "")).startswith("baton.dev/") and raw.get("kind") == "Workflow"):
-        return None
-    from baton.manifests import Workflow
-
+def _manifest_problems(model: Any, raw: dict[str, Any], file: str) -> list[Problem]:
     problems: list[Problem] = []
     try:
-        Workflow.model_validate(raw)
+        model.model_validate(raw)
     except ValidationError as exc:
         for error in exc.errors(include_url=False):
             if error["loc"][:2] == ("spec", "workflow") and error["type"] != "missing":
                 continue  # the document itself is checked below, with the DSL's messages
-            path = ".".join(str(part) for part in error["loc"] if not str(part).startswith("function-"))
+            path = ""
+            for part in error["loc"]:
+                if isinstance(part, int):
+                    path += f"[{part}]"
+                elif not part.startswith("function-"):
+                    path += f".{part}" if path else part
             message = str(error["msg"]).removeprefix("Value error, ")
             problems.append(Problem(path, message[:1].lower() + message[1:], file))
+    return problems
+
+
+def _baton_resource(raw: dict[str, Any], file: str) -> tuple[list[tuple[str, Any]], list[Problem]] | None:
+    api_version, kind = raw.get("apiVersion"), raw.get("kind")
+    if not isinstance(api_version, str) or not isinstance(kind, str):
+        return None  # not a Kubernetes resource: a DSL document
+    if not api_version.startswith("baton.dev/"):
+        return [], []  # somebody else's resource, kept beside ours in a GitOps folder
+    from baton import manifests
+
+    model = getattr(manifests, kind, None) if kind in ("Workflow", "Policy") else None
+    if model is None:
+        return [], [Problem("kind", f"unknown Baton resource kind {kind!r} (Workflow or Policy)", file)]
+    problems = _manifest_problems(model, raw, file)
+    if kind != "Workflow":
+        return [], problems
     spec = raw.get("spec")
     if not isinstance(spec, dict):
         spec = {}
@@ -61,7 +81,7 @@ def _workflow_manifest(raw: dict[str, Any], file: str) -> tuple[list[tuple[str, 
     return documents, problems
 
 
-EMBEDDED_DOCUMENTS: list[Extractor] = [_workflow_manifest]
+EMBEDDED_DOCUMENTS: list[Extractor] = [_baton_resource]
 
 
 def embedded_documents(raw: dict[str, Any], file: str) -> tuple[list[tuple[str, Any]], list[Problem]]:
@@ -85,11 +105,22 @@ def _prefixed(problem: Problem, prefix: str) -> Problem:
 
 
 def validate_file(path: Path) -> list[Problem]:
-    file = str(path)
     try:
-        raw = dsl.read_document(path, origin=file)
+        items = dsl.read_documents(path, origin=str(path))
     except DocumentError as exc:
         return exc.problems
+    if not items:
+        return [Problem("", "is empty: a workflow document is a mapping with document and do", str(path))]
+    problems = []
+    for number, item in enumerate(items, 1):
+        problems.extend(_validate_item(item, f"{path}#{number}" if len(items) > 1 else str(path)))
+    return problems
+
+
+def _validate_item(raw: Any, file: str) -> list[Problem]:
+    if not isinstance(raw, dict):
+        kind = "a list" if isinstance(raw, list) else "empty" if raw is None else "a single value"
+        return [Problem("", f"must be a mapping with document and do, not {kind}", file)]
     documents, problems = embedded_documents(raw, file)
     for prefix, document in documents:
         if not isinstance(document, dict):

@@ -6,7 +6,7 @@
 """
 
 from baton.dsl.durations import DurationError, duration_seconds, iso_duration_seconds
-from baton.dsl.loading import DEFAULT_LIMITS, LoadLimits, read_document
+from baton.dsl.loading import DEFAULT_LIMITS, LoadLimits, read_document, read_documents
 from baton.dsl.models import *  # noqa: F403
 from baton.dsl.models import __all__ as _models
 from baton.dsl.problems import DocumentError, Problem, Severity
@@ -36,6 +36,7 @@ __all__ = [
     "iso_duration_seconds",
     "load_document",
     "read_document",
+    "read_documents",
     "schema_problems",
     "validate",
 ]

@@ -103,38 +103,54 @@ _NO_KEY = object()
 _MERGE = object()
 
 
-@dataclass
+@dataclass(slots=True)
 class _Frame:
     container: list[Any] | dict[str, Any]
-    path: str
+    #: The key or index this container has in its parent (paths are only built for errors).
+    slot: Any
     anchor: str | None
     size: int = 1
     key: Any = _NO_KEY
-    explicit: set[str] = field(default_factory=set)
+    #: Merged mappings (``<<``), applied at the end so that explicit keys win.
     merges: list[dict[str, Any]] = field(default_factory=list)
 
 
 class _Builder:
-    def __init__(self, *, max_depth: int, max_nodes: int) -> None:
+    def __init__(self, *, max_depth: int, max_nodes: int, several: bool) -> None:
+        self.several = several
         self.max_depth = max_depth
         self.max_nodes = max_nodes
         self.stack: list[_Frame] = []
         self.anchors: dict[str, Any] = {}
         self.nodes = 0
         self.documents = 0
-        self.root: Any = None
+        self.roots: list[Any] = []
         self.done = False
 
     # -- where we are -------------------------------------------------------------------
+    def frame_path(self, depth: int) -> str:
+        """The path of the container at ``depth`` of the stack."""
+        path = ""
+        for frame in self.stack[1 : depth + 1]:
+            slot = frame.slot
+            path = _paths.index(path, slot) if isinstance(slot, int) else _paths.key(path, slot)
+        return path
+
+    def slot(self) -> Any:
+        """Where the next value goes in the innermost container."""
+        frame = self.stack[-1]
+        if isinstance(frame.container, list):
+            return len(frame.container)
+        return "<<" if frame.key is _MERGE else frame.key
+
     def path(self) -> str:
         if not self.stack:
             return ""
-        frame = self.stack[-1]
-        if isinstance(frame.container, list):
-            return _paths.index(frame.path, len(frame.container))
-        if frame.key is _NO_KEY:
-            return frame.path
-        return _paths.key(frame.path, "<<" if frame.key is _MERGE else frame.key)
+        path = self.frame_path(len(self.stack) - 1)
+        slot = self.slot()
+        if slot is _NO_KEY:
+            return path
+        return _paths.index(path, slot) if isinstance(slot, int) else _paths.key(path, slot)
 
     def fail(self, message: str) -> ReadError:
         return ReadError(message, self.path())
@@ -158,7 +174,7 @@ class _Builder:
         if anchor is not None:
             self.anchors[anchor] = _OPEN
         self.count(1)
-        self.stack.append(_Frame(container, self.path(), anchor))
+        self.stack.append(_Frame(container, self.slot() if self.stack else None, anchor))
 
     def _expecting_key(self) -> bool:
         frame = self.stack[-1]
@@ -207,15 +223,20 @@ class _Builder:
         # An independent copy, so the result is a tree like JSON (bounded by the count above).
         self.add(copy.deepcopy(value) if isinstance(value, list | dict) else value, size)
 
+    def next_document(self) -> None:
+        self.documents += 1
+        if self.documents > 1 and not self.several:
+            raise ReadError("the file holds more than one YAML document (---); give one per file")
+
     def key(self, name: str, *, merge: bool) -> None:
         frame = self.stack[-1]
-        if not merge and name in frame.explicit:
-            raise ReadError(f"duplicate key {name!r}", _paths.key(frame.path, name))
+        if not merge and name in frame.container:
+            raise ReadError(f"duplicate key {name!r}", _paths.key(self.frame_path(len(self.stack) - 1), name))
         frame.key = _MERGE if merge else name
 
     def add(self, value: Any, size: int) -> None:
         if not self.stack:
-            self.root = value
+            self.roots.append(value)
             return
         frame = self.stack[-1]
         frame.size += size
@@ -227,37 +248,40 @@ class _Builder:
         if name is _MERGE:
             sources = value if isinstance(value, list) else [value]
             if not all(isinstance(source, dict) for source in sources):
-                raise ReadError("a YAML merge (<<) needs a mapping or a list of mappings", frame.path)
+                path = self.frame_path(len(self.stack) - 1)
+                raise ReadError("a YAML merge (<<) needs a mapping or a list of mappings", path)
             frame.merges.extend(sources)
             return
-        frame.explicit.add(name)
         frame.container[name] = value
 
 
-def read_yaml(text: str, *, max_depth: int, max_nodes: int) -> Any:
-    """Plain data (dict, list, str, int, float, bool, None) from one YAML document."""
-    builder = _Builder(max_depth=max_depth, max_nodes=max_nodes)
+def read_yaml(text: str, *, max_depth: int, max_nodes: int, several: bool = False) -> list[Any]:
+    """Plain data (dict, list, str, int, float, bool, None) of each YAML document in ``text``.
+
+    Unless ``several`` is true, a second document (``---``) is an error. The bounds apply to
+    the whole stream.
+    """
+    builder = _Builder(max_depth=max_depth, max_nodes=max_nodes, several=several)
     parser: Any = None
     try:
         parser = _Parser(text)
+        handlers: dict[type, Any] = {
+            yaml.ScalarEvent: builder.scalar,
+            yaml.SequenceStartEvent: lambda event: builder.start([], event.anchor, event.tag),
+            yaml.MappingStartEvent: lambda event: builder.start({}, event.anchor, event.tag),
+            yaml.SequenceEndEvent: lambda _: builder.end(),
+            yaml.MappingEndEvent: lambda _: builder.end(),
+            yaml.AliasEvent: lambda event: builder.alias(event.anchor or ""),
+            yaml.DocumentStartEvent: lambda _: builder.next_document(),
+        }
+        get_event = parser.get_event
         while True:
-            event = parser.get_event()
-            if event is None or isinstance(event, yaml.StreamEndEvent):
+            event = get_event()
+            if event is None or type(event) is yaml.StreamEndEvent:
                 break
-            if isinstance(event, yaml.ScalarEvent):
-                builder.scalar(event)
-            elif isinstance(event, yaml.SequenceStartEvent):
-                builder.start([], event.anchor, event.tag)
-            elif isinstance(event, yaml.MappingStartEvent):
-                builder.start({}, event.anchor, event.tag)
-            elif isinstance(event, yaml.SequenceEndEvent | yaml.MappingEndEvent):
-                builder.end()
-            elif isinstance(event, yaml.AliasEvent):
-                builder.alias(event.anchor or "")
-            elif isinstance(event, yaml.DocumentStartEvent):
-                builder.documents += 1
-                if builder.documents > 1:
-                    raise ReadError("the file holds more than one YAML document (---); give one per file")
+            handler = handlers.get(type(event))
+            if handler is not None:
+                handler(event)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
@@ -268,4 +292,4 @@ def read_yaml(text: str, *, max_depth: int, max_nodes: int) -> Any:
         dispose = getattr(parser, "dispose", None) if parser is not None else None
         if dispose is not None:
             dispose()
-    return builder.root
+    return builder.roots

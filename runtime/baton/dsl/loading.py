@@ -14,7 +14,7 @@ from typing import Any
 from baton.dsl._yaml import ReadError, read_yaml
 from baton.dsl.problems import DocumentError, Problem
 
-__all__ = ["LoadLimits", "read_document", "read_source"]
+__all__ = ["LoadLimits", "read_document", "read_documents", "read_source"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,33 +107,48 @@ def _read_json(text: str, *, origin: str, limits: LoadLimits) -> Any:
     return data
 
 
+def _read(text: str, *, origin: str, limits: LoadLimits, several: bool) -> list[Any]:
+    if text.lstrip()[:1] in ("{", "["):
+        # JSON is the common machine-written form and its parser is far faster; YAML takes over
+        # (and explains) anything JSON rejects, since flow-style YAML looks the same.
+        try:
+            return [_read_json(text, origin=origin, limits=limits)]
+        except ValueError:
+            pass
+    try:
+        return read_yaml(text, max_depth=limits.max_depth, max_nodes=limits.max_nodes, several=several)
+    except ReadError as exc:
+        raise DocumentError([Problem(exc.path, exc.message, origin)]) from None
+    except RecursionError:
+        raise DocumentError([Problem("", "the document is too deeply nested to read", origin)]) from None
+
+
+def _mapping(data: Any, origin: str) -> dict[str, Any]:
+    if data is None:
+        message = "is empty: a workflow document is a mapping with document and do"
+        raise DocumentError([Problem("", message, origin)])
+    if not isinstance(data, dict):
+        kind = "a list" if isinstance(data, list) else f"a single value ({type(data).__name__})"
+        raise DocumentError([Problem("", f"must be a mapping with document and do, not {kind}", origin)])
+    return data
+
+
 def read_document(
     source: str | bytes | Path, *, origin: str = "<input>", limits: LoadLimits = DEFAULT_LIMITS
 ) -> dict[str, Any]:
     """The plain data of one document, which must be a mapping; raises ``DocumentError``."""
     text = read_source(source, origin=origin, limits=limits)
-    data: Any = None
-    parsed = False
-    if text.lstrip()[:1] in ("{", "["):
-        # JSON is the common machine-written form and its parser is far faster; YAML takes over
-        # (and explains) anything JSON rejects, since flow-style YAML looks the same.
-        try:
-            data = _read_json(text, origin=origin, limits=limits)
-            parsed = True
-        except ValueError:
-            parsed = False
-    if not parsed:
-        try:
-            data = read_yaml(text, max_depth=limits.max_depth, max_nodes=limits.max_nodes)
-        except ReadError as exc:
-            raise DocumentError([Problem(exc.path, exc.message, origin)]) from None
-        except RecursionError:
-            raise DocumentError([Problem("", "the document is too deeply nested to read", origin)]) from None
-    if data is None:
-        raise DocumentError(
-            [Problem("", "is empty: a workflow document is a mapping with document and do", origin)]
-        )
-    if not isinstance(data, dict):
-        kind = "a list" if isinstance(data, list) else f"a single value ({type(data).__name__})"
-        raise DocumentError([Problem("", f"must be a mapping with document and do, not {kind}", origin)])
-    return data
+    found = _read(text, origin=origin, limits=limits, several=False)
+    return _mapping(found[0] if found else None, origin)
+
+
+def read_documents(
+    source: str | bytes | Path, *, origin: str = "<input>", limits: LoadLimits = DEFAULT_LIMITS
+) -> list[Any]:
+    """The plain data of every document of a YAML stream (``---``), as Kubernetes files hold.
+
+    Raises ``DocumentError`` when the source cannot be read; whether each item is a mapping
+    is the caller's to check.
+    """
+    text = read_source(source, origin=origin, limits=limits)
+    return _read(text, origin=origin, limits=limits, several=True)
