@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from baton.engine import RunEnvironment
+from baton.engine import AiohttpTransport, RunEnvironment
 from baton.server import Server, ServerConfig, tracing_from_env
 
 __all__ = ["register"]
@@ -60,6 +60,9 @@ def register(subparsers: Any) -> None:
         default=[],
         metavar="HOST=URL",
         help="send requests for HOST to URL instead (e.g. users.internal=http://127.0.0.1:9001)",
+    )
+    parser.add_argument(
+        "--upstream-connections", type=int, default=1024, help="pooled upstream connections (default: 1024)"
     )
     parser.add_argument("--no-task-metrics", action="store_true", help="skip per-task and per-call metrics")
     parser.set_defaults(func=_main)
@@ -116,6 +119,7 @@ def _main(args: argparse.Namespace) -> int:
         reload_interval=args.reload_interval,
         grace_period=args.grace_period,
         task_metrics=not args.no_task_metrics,
+        upstream_connections=args.upstream_connections,
     )
     return asyncio.run(_serve(args, config, secrets, host_map))
 
@@ -123,7 +127,8 @@ def _main(args: argparse.Namespace) -> int:
 async def _serve(
     args: argparse.Namespace, config: ServerConfig, secrets: dict[str, Any], host_map: dict[str, str]
 ) -> int:
-    env = RunEnvironment(secrets=secrets, host_map=host_map)
+    transport = AiohttpTransport(host_map=host_map, connection_limit=config.upstream_connections)
+    env = RunEnvironment(secrets=secrets, transport=transport)
     tracing = tracing_from_env()
     server = Server(args.paths, config=config, env=env, tracing=tracing)
     result = server.load()

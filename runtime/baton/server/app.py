@@ -19,12 +19,12 @@ from typing import Any
 
 from aiohttp import web
 
-from baton.engine import Limits, RunEnvironment
+from baton.engine import AiohttpTransport, Limits, RunEnvironment
 from baton.server import health, inspection_views, output
 from baton.server.correlation import REQUEST_ID_HEADER, RUN_ID_HEADER, Correlation, new_run_id
 from baton.server.deadlines import DeadlineError, deadline_for
 from baton.server.definitions import Definition, RunReport
-from baton.server.flows import FlowBuilder
+from baton.server.flows import FlowBuilder, run_result_of
 from baton.server.idempotency import (
     IDEMPOTENCY_HEADER,
     Claimed,
@@ -66,6 +66,9 @@ class ServerConfig:
     grace_period: float = 30.0
     #: Task and call metrics need an engine observer per run; off saves its cost per task.
     task_metrics: bool = True
+    #: Pooled connections to upstreams (all hosts) of the environment the server makes itself.
+    #: A fan-out multiplies client concurrency, so the engine's default would queue calls.
+    upstream_connections: int = 1024
 
 
 def _problem(status: int, title: str, detail: str, *, kind: str | None = None) -> Problem:
@@ -89,7 +92,9 @@ class Server:
         metrics: Metrics | None = None,
     ) -> None:
         self.config = config or ServerConfig()
-        self.env = env or RunEnvironment()
+        self.env = env or RunEnvironment(
+            transport=AiohttpTransport(connection_limit=self.config.upstream_connections)
+        )
         self._owns_env = env is None
         self.builder = FlowBuilder(self.env, limits=limits)
         self.registry = Registry(paths, factory=self.builder.build)
@@ -115,7 +120,7 @@ class Server:
 
     def _apply(self, result: ReloadResult) -> None:
         self.router = result.router
-        self.metrics.definitions.set(len(result.router.definitions))
+        self.metrics.definitions.labels().set(len(result.router.definitions))
         self.metrics.reloads.labels("refused" if result.problems else "applied").inc()
         for problem in result.problems:
             log.error("definition refused: %s", problem)
@@ -358,6 +363,10 @@ class Server:
         self.runs.finished(record)
         per_version.outcomes[report.status].inc()
         per_version.duration.observe(record.duration)
+        if self.config.task_metrics:
+            result = run_result_of(report)
+            if result is not None:
+                per_version.tasks_ended(result)
         if tracer is not None:
             error_type = None if report.error is None else report.error.type
             tracer.finish(outcome=report.status, status_code=record.status_code, error_type=error_type)

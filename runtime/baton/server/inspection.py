@@ -86,6 +86,7 @@ class RunStore:
         # Totals outlive the bounded history, so the summary counts every run since start.
         self._totals: dict[tuple[str, str], dict[str, int]] = {}
         self._failures: deque[RunRecord] = deque(maxlen=5)
+        self._doomed: list[str] = []
 
     def __len__(self) -> int:
         return len(self._runs)
@@ -100,18 +101,26 @@ class RunStore:
         if len(self._runs) > self._capacity:
             self._trim()
 
+    def _trim(self) -> None:
+        # Oldest first: usually the very first entry is finished, so this is O(1) per run. Runs
+        # still in flight are skipped over (and stay), which bounds the scan by the in-flight count.
+        excess = len(self._runs) - self._capacity
+        for run_id, record in self._runs.items():
+            if excess <= 0:
+                break
+            if record.outcome != "running":
+                self._doomed.append(run_id)
+                excess -= 1
+        for run_id in self._doomed:
+            del self._runs[run_id]
+        self._doomed.clear()
+
     def finished(self, record: RunRecord) -> None:
         self._in_flight -= 1
         counts = self._totals.setdefault((record.workflow, record.version), {})
         counts[record.outcome] = counts.get(record.outcome, 0) + 1
         if record.outcome != "completed":
             self._failures.append(record)
-
-    def _trim(self) -> None:
-        for run_id in [rid for rid, rec in self._runs.items() if rec.outcome != "running"]:
-            if len(self._runs) <= self._capacity:
-                break
-            del self._runs[run_id]
 
     def get(self, run_id: str) -> RunRecord | None:
         return self._runs.get(run_id)

@@ -1,33 +1,129 @@
 """Prometheus metrics on ``/metrics``: runs, durations, in-flight runs, tasks, upstream calls.
 
-Each server owns its registry (no process-global state, so several servers, e.g. in tests,
-never collide). Label children are looked up once per (workflow, version) and reused: a
-labelled lookup costs more than the increment itself on the hot path.
+The hot path never touches prometheus-client objects: their per-update lock and label lookup
+cost more than the rest of a metric update. Values live in plain slot objects that only the
+event loop thread writes, and a custom collector turns them into metric families when
+``/metrics`` is scraped (on the same thread, so a scrape never sees a half-made update). Each
+server owns its registry, so several servers in one process never collide.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import bisect
+from collections.abc import Iterator, Sequence
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.registry import Collector
 
-from baton.engine import CallInfo, CallOutcome, RunInfo, RunResult, TaskRecord
+from baton.engine import CallOutcome, RunResult
 
 __all__ = ["CONTENT_TYPE_LATEST", "Metrics", "RunMetrics"]
 
-_RUN_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
-_TASK_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 60)
+_RUN_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
+_TASK_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 60.0)
 
 
-def _call_outcome(outcome: CallOutcome) -> str:
-    if outcome.status is None:
-        return "timeout" if outcome.error and "timed out" in outcome.error.lower() else "error"
-    return f"{outcome.status // 100}xx"
+class Value:
+    __slots__ = ("value",)
+
+    def __init__(self) -> None:
+        self.value = 0.0
+
+    def inc(self, amount: float = 1.0) -> None:
+        self.value += amount
+
+    def dec(self, amount: float = 1.0) -> None:
+        self.value -= amount
+
+    def set(self, value: float) -> None:
+        self.value = value
+
+
+class Distribution:
+    __slots__ = ("bounds", "count", "counts", "total")
+
+    def __init__(self, bounds: Sequence[float]) -> None:
+        self.bounds = tuple(bounds)
+        self.counts = [0] * (len(self.bounds) + 1)
+        self.count = 0
+        self.total = 0.0
+
+    def observe(self, value: float) -> None:
+        # bisect_left: a value equal to a bound belongs in that bound's bucket (le="bound").
+        self.counts[bisect.bisect_left(self.bounds, value)] += 1
+        self.count += 1
+        self.total += value
+
+
+class _Family:
+    def __init__(self, name: str, documentation: str, labels: Sequence[str], kind: str) -> None:
+        self.name = name
+        self.documentation = documentation
+        self.label_names = tuple(labels)
+        self.kind = kind
+        self.children: dict[tuple[str, ...], Value] = {}
+
+    def labels(self, *values: str) -> Value:
+        child = self.children.get(values)
+        if child is None:
+            child = self.children[values] = Value()
+        return child
+
+    def collect(self) -> Metric:
+        family: CounterMetricFamily | GaugeMetricFamily
+        if self.kind == "counter":
+            family = CounterMetricFamily(self.name, self.documentation, labels=self.label_names)
+        else:
+            family = GaugeMetricFamily(self.name, self.documentation, labels=self.label_names)
+        for values, child in self.children.items():
+            family.add_metric(list(values), child.value)
+        return family
+
+
+class _Histograms:
+    def __init__(self, name: str, documentation: str, labels: Sequence[str], bounds: Sequence[float]) -> None:
+        self.name = name
+        self.documentation = documentation
+        self.label_names = tuple(labels)
+        self.bounds = tuple(bounds)
+        self.children: dict[tuple[str, ...], Distribution] = {}
+
+    def labels(self, *values: str) -> Distribution:
+        child = self.children.get(values)
+        if child is None:
+            child = self.children[values] = Distribution(self.bounds)
+        return child
+
+    def collect(self) -> Metric:
+        family = HistogramMetricFamily(self.name, self.documentation, labels=self.label_names)
+        for values, child in self.children.items():
+            running = 0
+            buckets: list[tuple[str, float]] = []
+            for bound, count in zip(self.bounds, child.counts, strict=False):
+                running += count
+                buckets.append((repr(float(bound)), running))
+            buckets.append(("+Inf", child.count))
+            family.add_metric(list(values), buckets, child.total)
+        return family
+
+
+class _Collector(Collector):
+    def __init__(self, families: Sequence[_Family | _Histograms]) -> None:
+        self._families = families
+
+    def collect(self) -> Iterator[Metric]:
+        for family in self._families:
+            yield family.collect()
 
 
 class RunMetrics:
-    """One workflow version's metric children, and the engine observer feeding task and call metrics."""
+    """One workflow version's metric children, and the engine observer for call outcomes.
+
+    Task durations are taken from the finished run's timeline (one pass at the end), so the
+    observer needs only ``on_call_end``: the engine skips hooks an observer does not have.
+    """
 
     __slots__ = ("_calls", "_kinds", "_metrics", "duration", "in_flight", "outcomes", "workflow")
 
@@ -40,33 +136,27 @@ class RunMetrics:
         }
         self.duration = metrics.run_duration.labels(workflow, version)
         self.in_flight = metrics.in_flight.labels(workflow)
-        self._kinds: dict[str, Any] = {}
-        self._calls: dict[str, Any] = {}
+        self._kinds: dict[str, Distribution] = {}
+        self._calls: dict[str, Value] = {}
 
-    # -- RunObserver: tasks and calls (runs are counted by the server, which knows the outcome) --
-
-    def on_run_start(self, run: RunInfo) -> None:
-        pass
-
-    def on_run_end(self, result: RunResult) -> None:
-        pass
-
-    def on_task_start(self, record: TaskRecord) -> None:
-        pass
-
-    def on_task_end(self, record: TaskRecord) -> None:
-        if record.ended_at is None:
-            return
-        child = self._kinds.get(record.kind)
-        if child is None:
-            child = self._kinds[record.kind] = self._metrics.task_duration.labels(self.workflow, record.kind)
-        child.observe(max(0.0, record.ended_at - record.started_at))
-
-    def on_call_start(self, call: CallInfo) -> object:
-        return None
+    def tasks_ended(self, result: RunResult) -> None:
+        kinds = self._kinds
+        for record in result.timeline.records:
+            ended = record.ended_at
+            if ended is None:
+                continue
+            child = kinds.get(record.kind)
+            if child is None:
+                child = kinds[record.kind] = self._metrics.task_duration.labels(self.workflow, record.kind)
+            child.observe(ended - record.started_at if ended > record.started_at else 0.0)
 
     def on_call_end(self, handle: object, outcome: CallOutcome) -> None:
-        label = _call_outcome(outcome)
+        if outcome.status is not None:
+            label = f"{outcome.status // 100}xx"
+        elif outcome.error and "timed out" in outcome.error.lower():
+            label = "timeout"
+        else:
+            label = "error"
         child = self._calls.get(label)
         if child is None:
             child = self._calls[label] = self._metrics.calls.labels(self.workflow, label)
@@ -75,43 +165,48 @@ class RunMetrics:
 
 class Metrics:
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
-        self.registry = registry or CollectorRegistry(auto_describe=True)
-        r = self.registry
-        self.runs = Counter(
+        self.registry = CollectorRegistry(auto_describe=False) if registry is None else registry
+        self.runs = _Family(
             "baton_runs",
             "Finished runs by workflow, version and outcome.",
             ["workflow", "version", "outcome"],
-            registry=r,
+            "counter",
         )
-        self.run_duration = Histogram(
-            "baton_run_duration_seconds",
-            "Run duration.",
-            ["workflow", "version"],
-            buckets=_RUN_BUCKETS,
-            registry=r,
+        self.run_duration = _Histograms(
+            "baton_run_duration_seconds", "Run duration.", ["workflow", "version"], _RUN_BUCKETS
         )
-        self.in_flight = Gauge("baton_runs_in_flight", "Runs in progress.", ["workflow"], registry=r)
-        self.task_duration = Histogram(
-            "baton_task_duration_seconds",
-            "Task duration by kind.",
-            ["workflow", "kind"],
-            buckets=_TASK_BUCKETS,
-            registry=r,
+        self.in_flight = _Family("baton_runs_in_flight", "Runs in progress.", ["workflow"], "gauge")
+        self.task_duration = _Histograms(
+            "baton_task_duration_seconds", "Task duration by kind.", ["workflow", "kind"], _TASK_BUCKETS
         )
-        self.calls = Counter(
+        self.calls = _Family(
             "baton_upstream_calls",
             "Upstream HTTP calls by outcome (status class, error or timeout).",
             ["workflow", "outcome"],
-            registry=r,
+            "counter",
         )
-        self.refused = Counter(
+        self.refused = _Family(
             "baton_requests_refused",
             "Requests refused before a run, by reason.",
             ["workflow", "reason"],
-            registry=r,
+            "counter",
         )
-        self.definitions = Gauge("baton_definitions_loaded", "Workflow versions being served.", registry=r)
-        self.reloads = Counter("baton_reloads", "Definition reloads by result.", ["result"], registry=r)
+        self.definitions = _Family("baton_definitions_loaded", "Workflow versions being served.", [], "gauge")
+        self.reloads = _Family("baton_reloads", "Definition reloads by result.", ["result"], "counter")
+        self.registry.register(
+            _Collector(
+                [
+                    self.runs,
+                    self.run_duration,
+                    self.in_flight,
+                    self.task_duration,
+                    self.calls,
+                    self.refused,
+                    self.definitions,
+                    self.reloads,
+                ]
+            )
+        )
         self._per_version: dict[tuple[str, str], RunMetrics] = {}
 
     def for_version(self, workflow: str, version: str) -> RunMetrics:

@@ -173,11 +173,17 @@ def _dumps(body: Any) -> bytes:
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
 
 
+def _response(body: bytes, status: int, headers: Mapping[str, str] | None, content_type: str) -> web.Response:
+    # Content-Type set as a plain header: aiohttp's content_type argument re-parses it per response.
+    all_headers = {"Content-Type": content_type}
+    if headers:
+        all_headers.update(headers)
+    return web.Response(body=body, status=status, headers=all_headers)
+
+
 def json_response(body: Any, *, status: int = 200, headers: Mapping[str, str] | None = None) -> web.Response:
-    return web.Response(body=_dumps(body), status=status, headers=headers, content_type="application/json")
+    return _response(_dumps(body), status, headers, "application/json")
 
 
 def problem_response(problem: Problem, *, headers: Mapping[str, str] | None = None) -> web.Response:
-    return web.Response(
-        body=_dumps(problem.as_json()), status=problem.status, headers=headers, content_type=PROBLEM_JSON
-    )
+    return _response(_dumps(problem.as_json()), problem.status, headers, PROBLEM_JSON)
