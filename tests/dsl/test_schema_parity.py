@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import copy
+import json
 import random
+import re
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from baton.dsl import read_document, schema_problems
+from baton.dsl import Problem, read_document, schema_problems
 
 from .conftest import DOCUMENTS, ctk_workflows
 
@@ -119,6 +121,28 @@ def _deliberately_stricter(description: str) -> bool:
     )
 
 
+_JARGON = re.compile(
+    r"Input should|\[type=|function-|union_tag|model_attributes|Value error|<(?:call|inline|definition|text)"
+)
+_STEP = re.compile(r'\[(\d+)\]|\[("(?:[^"\\]|\\.)*")\]|\.?([^.\[]+)')
+
+
+def _readable(problem: Problem, raw: Any) -> bool:
+    """No pydantic jargon, and the path leads to a value of the document (or a missing key's parent)."""
+    if _JARGON.search(problem.message):
+        return False
+    node = raw
+    for match in _STEP.finditer(problem.path):
+        position, quoted, plain = match.groups()
+        step: Any = int(position) if position is not None else json.loads(quoted) if quoted else plain
+        found = isinstance(node, dict) and step in node
+        found = found or (isinstance(node, list) and isinstance(step, int) and step < len(node))
+        if not found:
+            return False
+        node = node[step]
+    return True
+
+
 def _compare(raw: dict[str, Any], official: Any, *, sample: int | None) -> None:
     mutants = list(_mutants(raw))
     if sample is not None and len(mutants) > sample:
@@ -127,7 +151,10 @@ def _compare(raw: dict[str, Any], official: Any, *, sample: int | None) -> None:
     for description, mutant in mutants:
         checked += 1
         schema_rejects = next(official.iter_errors(mutant), None) is not None
-        we_reject = bool(schema_problems(mutant))
+        problems = schema_problems(mutant)
+        we_reject = bool(problems)
+        unreadable = [f"{description}: {p}" for p in problems if not _readable(p, mutant)]
+        assert unreadable == []
         if schema_rejects and not we_reject:
             missed.append(description)
         elif we_reject and not schema_rejects and not _deliberately_stricter(description):
