@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from baton.dsl import Document, Problem, validate
+from baton.dsl import Document, Problem, read_document, validate
 
 HEADER = {"dsl": "1.0.3", "namespace": "default", "name": "checks", "version": "1.0.0"}
 
@@ -77,8 +77,30 @@ def test_a_task_without_a_kind_lists_the_kinds() -> None:
 
 def test_a_task_list_entry_must_have_exactly_one_name() -> None:
     assert found(doc({"a": {"set": {"x": 1}}, "b": {"set": {"x": 2}}})) == [
-        ("do[0]", "must be a mapping with exactly one key: the task's name")
+        (
+            "do[0]",
+            "must have exactly one key, the task's name, but has 2 (a, b); "
+            "is the task indented under its name?",
+        )
     ]
+    assert found(doc("a")) == [("do[0]", "must be a mapping with exactly one key: the task's name")]
+
+
+def test_a_misindented_task_body_is_pointed_out() -> None:
+    raw = read_document(
+        "document: {dsl: 1.0.3, namespace: d, name: n, version: 1.0.0}\ndo:\n  - next:\n    set: {a: 1}\n"
+    )
+    assert found(raw) == [
+        (
+            "do[0]",
+            "must have exactly one key, the task's name, but has 2 (next, set); "
+            "is the task indented under its name?",
+        )
+    ]
+
+
+def test_a_miscapitalised_property_is_suggested_in_the_right_case() -> None:
+    assert ("Do", "unknown property 'Do' (did you mean 'do'?)") in found({"document": HEADER, "Do": []})
 
 
 def test_numbers_where_strings_belong_suggest_quoting() -> None:

@@ -14,7 +14,9 @@ command line is wrong or the validator itself failed (a message, never a traceba
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -180,7 +182,17 @@ def _main(args: argparse.Namespace) -> int:
     except Exception as exc:  # the boundary: a bug must still not show a user a traceback
         print(f"baton validate: internal error ({type(exc).__name__}): {exc}", file=sys.stderr)
         return 2
-    if args.output == "json":
+    try:
+        _report(args.output, count, problems)
+    except BrokenPipeError:
+        # The reader went away (``| head``): nothing left to tell it, and no traceback either.
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 1 if problems else 0
+
+
+def _report(output: str, count: int, problems: list[Problem]) -> None:
+    if output == "json":
         report = {"valid": not problems, "files": count, "problems": [p.to_dict() for p in problems]}
         print(json.dumps(report, indent=2))
     else:

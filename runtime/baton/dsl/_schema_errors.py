@@ -56,6 +56,13 @@ def _vocabulary() -> tuple[str, ...]:
     return tuple(sorted(names - _ENTRY_BODIES - {"name"}))
 
 
+def _suggestion(name: str) -> str:
+    vocabulary = _vocabulary()
+    same_but_case = [known for known in vocabulary if known.lower() == name.lower()]
+    hint = same_but_case or difflib.get_close_matches(name, vocabulary, n=1, cutoff=0.75)
+    return f" (did you mean '{hint[0]}'?)" if hint else ""
+
+
 def _kind(value: Any) -> str:
     if value is None:
         return "empty (null)"
@@ -79,8 +86,7 @@ def _message(error: Any, missing: str | None) -> str:
     if kind == "missing":
         return f"missing required property '{missing}'"
     if kind == "extra_forbidden":
-        hint = difflib.get_close_matches(str(missing or ""), _vocabulary(), n=1, cutoff=0.75)
-        return f"unknown property '{missing}'" + (f" (did you mean '{hint[0]}'?)" if hint else "")
+        return f"unknown property '{missing}'" + _suggestion(str(missing or ""))
     if kind == "string_type":
         quote = (
             " (quote it in YAML)" if isinstance(given, int | float) and not isinstance(given, bool) else ""

@@ -80,6 +80,14 @@ TASK_KINDS = ("call", "emit", "for", "fork", "listen", "raise", "run", "set", "s
 
 
 def _single_entry(value: Any, what: str) -> tuple[Any, Any]:
+    if isinstance(value, dict) and len(value) > 1:
+        keys = ", ".join(str(key) for key in list(value)[:4]) + (", ..." if len(value) > 4 else "")
+        raise PydanticCustomError(
+            "named_item",
+            "must have exactly one key, the {what}'s name, but has {count} ({keys}); "
+            "is the {what} indented under its name?",
+            {"what": what, "count": len(value), "keys": keys},
+        )
     if not isinstance(value, dict) or len(value) != 1:
         raise PydanticCustomError(
             "named_item", "must be a mapping with exactly one key: the {what}'s name", {"what": what}
