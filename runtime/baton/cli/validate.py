@@ -205,7 +205,6 @@ def _report(output: str, count: int, problems: list[Problem]) -> None:
             else f"{summary}, all valid",
             file=sys.stderr,
         )
-    return 1 if problems else 0
 
 
 def _line(problem: Problem) -> str:
