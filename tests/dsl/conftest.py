@@ -30,6 +30,23 @@ def ctk_workflows() -> list[tuple[str, str]]:
     return found
 
 
+_YAML_BLOCK = re.compile(r"```yaml\n(.*?)```", re.DOTALL)
+
+
+def specification_examples() -> list[tuple[str, str]]:
+    """(id, YAML text) of every whole workflow shown in dsl.md and dsl-reference.md."""
+    found = []
+    for name in ("dsl.md", "dsl-reference.md"):
+        page = SHARED / name
+        if not page.is_file():
+            continue
+        for number, match in enumerate(_YAML_BLOCK.finditer(page.read_text()), 1):
+            text = match.group(1)
+            if "document:" in text and "do:" in text:
+                found.append((f"{page.stem}-{number}", text))
+    return found
+
+
 def _date_time(value: object) -> bool:
     if not isinstance(value, str):
         return True
