@@ -125,7 +125,7 @@ class Kube:
             ca_path=configuration.ssl_ca_cert or None,
             insecure=not configuration.verify_ssl,
             scheme="Bearer" if token else None,
-            token=token.removeprefix("Bearer ").strip() if token else None,
+            token=_bare_token(token),
             certificate_path=configuration.cert_file or None,
             private_key_path=configuration.key_file or None,
         )
@@ -247,6 +247,14 @@ class Kube:
         return dict(
             await self.request("PUT", resource.path(metadata.get("namespace"), metadata["name"]), body=obj)
         )
+
+
+def _bare_token(value: str | None) -> str | None:
+    """The loaders store ``Bearer <t>`` (kubeconfig) or ``bearer <t>`` (in-cluster)."""
+    if not value:
+        return None
+    scheme, _, token = value.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token else value.strip()
 
 
 def _error(status: int, text: str, method: str, path: str) -> KubeError:

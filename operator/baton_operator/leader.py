@@ -119,13 +119,13 @@ class LeaseElector:
                 await asyncio.wait_for(stop.wait(), timeout=self._renew_every)
         return False
 
-    async def keep(self, stop: asyncio.Event) -> None:
-        """Renew until ``stop``; on losing the Lease, set ``stop`` so this replica stands down."""
+    async def keep(self, stop: asyncio.Event) -> bool:
+        """Renew until ``stop``; on losing the Lease, set ``stop`` and return True (lost)."""
         last_renewed = self._clock()
         while not stop.is_set():
             try:
                 await asyncio.wait_for(stop.wait(), timeout=self._renew_every)
-                return
+                return False
             except TimeoutError:
                 pass
             try:
@@ -140,7 +140,8 @@ class LeaseElector:
                 log.error("leader Lease not renewed in time; stopping", extra={"error": str(exc)})
             IS_LEADER.set(0)
             stop.set()
-            return
+            return True
+        return False
 
     async def release(self) -> None:
         """Hand over at once on a clean stop, instead of making the next leader wait out the Lease."""

@@ -39,7 +39,7 @@ async def run(
     ):
         ctx = Context(kube=kube, config=config, http=http, resolver=load_resolver(config.target_resolver))
         elector = None
-        renewing: asyncio.Task[None] | None = None
+        renewing: asyncio.Task[bool] | None = None
         if config.leader_election:
             elector = LeaseElector(
                 kube, name=config.lease_name, namespace=config.lease_namespace, identity=config.identity
@@ -64,32 +64,26 @@ async def run(
                 else None,
             )
         finally:
-            lost = renewing is not None and renewing.done() and stop.is_set()
+            # Leadership lost (not a signal) ends the process with 1, so its Deployment restarts
+            # it as a candidate instead of leaving a replica that believes it still leads.
+            lost = renewing is not None and renewing.done() and not renewing.cancelled() and renewing.result()
             if renewing is not None:
                 renewing.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await renewing
-            if elector is not None:
+            if elector is not None and not lost:
                 await elector.release()
-        return 1 if lost and not _signalled else 0
-
-
-_signalled = False
+        return 1 if lost else 0
 
 
 @contextlib.contextmanager
 def _signals(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> Iterator[None]:
     """SIGTERM/SIGINT stop the wait for the Lease; Kopf installs its own once it runs."""
 
-    def _stop() -> None:
-        global _signalled
-        _signalled = True
-        stop.set()
-
     installed = []
     for sig in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, _stop)
+            loop.add_signal_handler(sig, stop.set)
             installed.append(sig)
     try:
         yield

@@ -117,8 +117,10 @@ def setup(
             )
 
 
-def operator(setup: Setup, workdir: Path, identity: str, *, metrics_port: int = 0) -> Operator:
-    token = setup.plane.service_account_token(setup.release_namespace, f"{setup.release}-operator")
+def operator(
+    setup: Setup, workdir: Path, identity: str, *, metrics_port: int = 0, account: str | None = None
+) -> Operator:
+    token = setup.plane.service_account_token(setup.release_namespace, account or f"{setup.release}-operator")
     kubeconfig = setup.plane.kubeconfig_for_token(token, workdir / f"{identity}.kubeconfig")
     env = {
         **os.environ,
@@ -136,7 +138,7 @@ def operator(setup: Setup, workdir: Path, identity: str, *, metrics_port: int = 
 
 
 def _forbidden(text: str) -> list[str]:
-    return [line for line in text.splitlines() if "403" in line or "forbidden" in line.lower()]
+    return [line for line in text.splitlines() if "forbidden" in line.lower()]
 
 
 def test_two_replicas_elect_one_leader_and_hand_over_on_a_clean_stop(setup: tuple[Setup, Path]) -> None:
@@ -175,6 +177,10 @@ def test_two_replicas_elect_one_leader_and_hand_over_on_a_clean_stop(setup: tupl
         time.sleep(4)
         assert world.workflow()["metadata"]["resourceVersion"] == version
 
+        with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5) as response:
+            metrics = response.read().decode()
+        assert 'code="403"' not in metrics
+        assert 'code="200"' in metrics
         assert first.stop(signal.SIGTERM) == 0
         wait_for("replica-b to take over", lambda: world.lease_holder() == "replica-b" or None, timeout=20)
         updated = world.workflow()
@@ -193,3 +199,19 @@ def test_two_replicas_elect_one_leader_and_hand_over_on_a_clean_stop(setup: tupl
     for replica in (first, second):
         assert not _forbidden(replica.text()), "\n".join(_forbidden(replica.text())[:10])
         assert "Traceback" not in replica.text(), replica.text()[-3000:]
+
+
+def test_the_forbidden_check_sees_a_token_without_rbac(setup: tuple[Setup, Path]) -> None:
+    """The check the other tests rely on can fail: an account with no bindings is refused."""
+    from kubernetes import client
+
+    world, workdir = setup
+    client.CoreV1Api(world.api).create_namespaced_service_account(
+        world.release_namespace, client.V1ServiceAccount(metadata=client.V1ObjectMeta(name="nobody"))
+    )
+    stranger = operator(world, workdir, "stranger", account="nobody")
+    stranger.start()
+    try:
+        wait_for("a forbidden answer in the log", lambda: _forbidden(stranger.text()) or None, timeout=20)
+    finally:
+        assert stranger.stop(signal.SIGTERM) == 0
