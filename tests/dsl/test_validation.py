@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from baton.dsl import Document, Problem, read_document, validate
+from baton.dsl import Document, Problem, read_document, support, validate
 
 HEADER = {"dsl": "1.0.3", "namespace": "default", "name": "checks", "version": "1.0.0"}
 
@@ -384,3 +384,44 @@ def test_problems_carry_the_file_they_came_from() -> None:
 def test_odd_keys_are_quoted_in_paths() -> None:
     raw = doc({"a": {"set": {"weird.key": "${ .a +* }"}}})
     assert found(raw) == [('do[0].a.set["weird.key"]', "invalid jq expression: syntax error, unexpected '*'")]
+
+
+def test_what_is_supported_is_decided_by_the_support_module_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    raw = doc(
+        {"hear": {"listen": {"to": {"one": {"with": {"type": "t"}}}}, "foreach": {"item": "e", "do": []}}},
+        {
+            "grpc": {
+                "call": "grpc",
+                "with": {
+                    "proto": {"endpoint": "https://x.example/p"},
+                    "service": {"name": "s", "host": "h"},
+                    "method": "m",
+                },
+            }
+        },
+    )
+    assert [p.severity for p in validate(raw)] == ["unsupported", "unsupported"]
+    monkeypatch.setattr(support, "SUPPORTED_TASKS", support.SUPPORTED_TASKS | {"listen"})
+    monkeypatch.setattr(support, "SUPPORTED_CALLS", support.SUPPORTED_CALLS | {"grpc"})
+    assert validate(raw) == []
+
+
+def test_listen_tasks_are_checked_even_though_baton_does_not_run_them() -> None:
+    raw = doc(
+        {
+            "hear": {
+                "listen": {
+                    "to": {"any": [{"with": {"type": "t", "data": "${ .a +* }"}}], "until": ".done =="}
+                },
+                "foreach": {
+                    "item": "event",
+                    "do": [{"keep": {"set": {"e": "${ $event }", "f": "${ $evnt }"}}}],
+                },
+            }
+        }
+    )
+    assert errors(raw) == [
+        ("do[0].hear.listen.to.any[0].with.data", "invalid jq expression: syntax error, unexpected '*'"),
+        ("do[0].hear.listen.to.until", "invalid jq expression: syntax error, unexpected end of file"),
+        ("do[0].hear.foreach.do[0].keep.set.f", "invalid jq expression: $evnt is not defined"),
+    ]

@@ -158,8 +158,11 @@ class _Checker:
         self.timeout(body.get("timeout"), key(path, "timeout"))
         self.then(body.get("then"), key(path, "then"), siblings)
         kind = task_kind(body)
-        if kind is not None:
-            getattr(self, f"task_{kind}")(body, path, siblings, variables)
+        if kind is None:
+            return
+        if kind not in support.SUPPORTED_TASKS:
+            self.unsupported(key(path, kind), f"{kind} tasks are not supported by Baton")
+        getattr(self, f"task_{kind}")(body, path, siblings, variables)
 
     def then(self, target: Any, path: str, siblings: Collection[str]) -> None:
         if isinstance(target, str) and target not in FLOW_DIRECTIVES and target not in siblings:
@@ -171,12 +174,13 @@ class _Checker:
     ) -> None:
         call, arguments = body.get("call"), body.get("with")
         with_path = key(path, "with")
-        if call == "http":
-            self.http(arguments, with_path, variables)
-            return
         if call in CALL_PROTOCOLS:
-            self.unsupported(key(path, "call"), f"call: {call} is not supported by Baton")
-            self.foreign_call(arguments, with_path, variables)
+            if call not in support.SUPPORTED_CALLS:
+                self.unsupported(key(path, "call"), f"call: {call} is not supported by Baton")
+            if call == "http":
+                self.http(arguments, with_path, variables)
+            else:
+                self.foreign_call(arguments, with_path, variables)
             return
         if not isinstance(call, str):
             return
@@ -242,7 +246,31 @@ class _Checker:
     def task_listen(
         self, body: dict[str, Any], path: str, _: Collection[str], variables: frozenset[str]
     ) -> None:
-        self.unsupported(key(path, "listen"), "listen tasks are not supported by Baton")
+        listen = body.get("listen")
+        if isinstance(listen, dict):
+            self.events(listen.get("to"), key(key(path, "listen"), "to"), variables)
+        self.iterator(body.get("foreach"), key(path, "foreach"), variables)
+
+    def events(self, strategy: Any, path: str, variables: frozenset[str]) -> None:
+        """An event consumption strategy: filters are data, ``until`` is an expression or events."""
+        if not isinstance(strategy, dict):
+            return
+        for mode in ("all", "any", "one"):
+            self.strict_leaves(strategy.get(mode), key(path, mode), variables)
+        until = strategy.get("until")
+        if isinstance(until, str):
+            self.loose(until, key(path, "until"), variables)
+        else:
+            self.events(until, key(path, "until"), variables)
+
+    def iterator(self, spec: Any, path: str, variables: frozenset[str]) -> None:
+        """A ``foreach`` over consumed events or messages, with its item and index variables."""
+        if not isinstance(spec, dict):
+            return
+        names = (spec.get("item", "item"), spec.get("at", "index"))
+        inner = variables | {name for name in names if isinstance(name, str)}
+        self.task_list(spec.get("do"), key(path, "do"), inner)
+        self.data_flow(spec, path, inner)
 
     def task_raise(
         self, body: dict[str, Any], path: str, _: Collection[str], variables: frozenset[str]
@@ -333,7 +361,7 @@ class _Checker:
             else:
                 self.strict_leaves(value, key(part_path, field), variables)
             schema = spec.get("schema")
-            if isinstance(schema, dict) and "resource" in schema:
+            if isinstance(schema, dict) and "resource" in schema and not support.EXTERNAL_SCHEMAS:
                 self.unsupported(
                     key(key(part_path, "schema"), "resource"),
                     "external schemas are not supported by Baton; inline the schema under 'document'",

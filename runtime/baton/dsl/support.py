@@ -8,6 +8,7 @@ unsupported is reported at validate time ("not supported by Baton", severity
 from __future__ import annotations
 
 __all__ = [
+    "EXTERNAL_SCHEMAS",
     "SUPPORTED_AUTHENTICATIONS",
     "SUPPORTED_CALLS",
     "SUPPORTED_PROCESSES",
@@ -27,6 +28,8 @@ SUPPORTED_CALLS = frozenset({"http"})
 SUPPORTED_PROCESSES = frozenset({"workflow"})
 #: Authentication schemes of ``call: http`` endpoints.
 SUPPORTED_AUTHENTICATIONS = frozenset({"basic", "bearer", "oauth2", "oidc"})
+#: Whether ``input``/``output``/``export`` schemas may be fetched (``schema.resource``).
+EXTERNAL_SCHEMAS = False
 #: Top-level and ``use`` features with no runtime behind them yet, and why that matters.
 UNSUPPORTED_DOCUMENT_FEATURES = {
     "schedule": "scheduled runs are not supported by Baton (runs start from requests)",
