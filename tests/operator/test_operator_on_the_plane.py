@@ -553,6 +553,81 @@ def test_an_operator_restart_in_the_middle_converges_without_duplicates(world: W
     assert sorted(world.configmaps("greet")) == sorted(f"greet-{r}" for r in history)
 
 
+def test_autoscaling_and_a_disruption_budget_come_and_go_without_a_new_revision(world: World) -> None:
+    from kubernetes import client
+
+    revision = world.workflow("greet")["status"]["revision"]
+    runtime = {
+        "autoscaling": {"minReplicas": 2, "maxReplicas": 5},
+        "podDisruptionBudget": {"minAvailable": 1},
+    }
+    world.apply(greet("1.3.0", policies=["callers"], runtime=runtime))
+    autoscaling = client.AutoscalingV2Api(world.api)
+    hpa = wait_for(
+        "the HorizontalPodAutoscaler",
+        lambda: autoscaling.list_namespaced_horizontal_pod_autoscaler(world.namespace).items,
+    )[0]
+    assert (hpa.spec.min_replicas, hpa.spec.max_replicas) == (2, 5)
+    assert hpa.metadata.owner_references[0].name == "greet"
+    pdb = client.PolicyV1Api(world.api).read_namespaced_pod_disruption_budget("greet", world.namespace)
+    assert pdb.spec.min_available == 1
+    assert world.workflow("greet")["status"]["revision"] == revision
+    world.apply(greet("1.3.0", policies=["callers"]))
+    wait_for(
+        "the HPA to be removed",
+        lambda: not autoscaling.list_namespaced_horizontal_pod_autoscaler(world.namespace).items,
+    )
+    wait_for(
+        "the PDB to be removed",
+        lambda: (
+            not client.PolicyV1Api(world.api).list_namespaced_pod_disruption_budget(world.namespace).items
+        ),
+    )
+
+
+def test_deleting_a_policy_in_use_stops_changes_but_not_the_serving_revision(world: World) -> None:
+    serving = world.workflow("greet")["status"]["revision"]
+    world.custom().delete_namespaced_custom_object(GROUP, VERSION, world.namespace, "policies", "callers")
+    ready = wait_for(
+        "PolicyNotFound", lambda: (c := world.condition("greet")).get("reason") == "PolicyNotFound" and c
+    )
+    assert f"revision {serving} keeps serving" in ready["message"]
+    assert (
+        world.deployment("greet")["spec"]["template"]["metadata"]["labels"]["baton.dev/revision"] == serving
+    )
+
+
+def test_a_workflow_never_takes_over_a_deployment_it_does_not_own(world: World) -> None:
+    from kubernetes import client
+
+    labels = {"app": "legacy"}
+    world.apps().create_namespaced_deployment(
+        world.namespace,
+        client.V1Deployment(
+            metadata=client.V1ObjectMeta(name="legacy"),
+            spec=client.V1DeploymentSpec(
+                selector=client.V1LabelSelector(match_labels=labels),
+                template=client.V1PodTemplateSpec(
+                    metadata=client.V1ObjectMeta(labels=labels),
+                    spec=client.V1PodSpec(containers=[client.V1Container(name="app", image="legacy:1")]),
+                ),
+            ),
+        ),
+    )
+    body = greet()
+    body["metadata"]["name"] = "legacy"
+    world.apply(body)
+    ready = wait_for(
+        "NameConflict", lambda: (c := world.condition("legacy")).get("reason") == "NameConflict" and c
+    )
+    assert "Deployment" in ready["message"]
+    legacy = world.deployment("legacy")
+    assert legacy["spec"]["template"]["spec"]["containers"][0]["image"] == "legacy:1"
+    assert not legacy["metadata"].get("ownerReferences")
+    world.custom().delete_namespaced_custom_object(GROUP, VERSION, world.namespace, "workflows", "legacy")
+    world.apps().delete_namespaced_deployment("legacy", world.namespace)
+
+
 def test_deleting_the_workflow_garbage_collects_its_dependents(world: World) -> None:
     world.custom().delete_namespaced_custom_object(GROUP, VERSION, world.namespace, "workflows", "greet")
     wait_for(
