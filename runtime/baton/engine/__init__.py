@@ -10,7 +10,7 @@ from baton.engine.clock import Clock, FakeClock, SystemClock
 from baton.engine.compensation import COMPENSATE_KEY
 from baton.engine.compiled import CompiledWorkflow, RunHandle, RunResult, RunStatus
 from baton.engine.compiler import compile_workflow, pointer_to_path
-from baton.engine.environment import EventSink, InMemoryEventSink, RunEnvironment
+from baton.engine.environment import RunEnvironment
 from baton.engine.errors import (
     ERROR_TYPE_BASE,
     AuthenticationError,
@@ -25,6 +25,7 @@ from baton.engine.errors import (
     ValidationFault,
     WorkflowError,
 )
+from baton.engine.events import EventSink, EventSource, InMemoryEventSink, Subscription
 from baton.engine.http import AiohttpTransport, HttpResponse, HttpTransport, TransportError
 from baton.engine.joins import JOIN_KEY, QUORUM_KEY
 from baton.engine.limits import Limits
@@ -52,6 +53,7 @@ __all__ = [
     "CompiledWorkflow",
     "ConfigurationError",
     "EventSink",
+    "EventSource",
     "ExpressionFault",
     "FakeClock",
     "HttpResponse",
@@ -66,6 +68,7 @@ __all__ = [
     "RunResult",
     "RunStatus",
     "RuntimeFault",
+    "Subscription",
     "SystemClock",
     "TaskRecord",
     "Timeline",

@@ -12,6 +12,7 @@ are what each task module needs.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any, Protocol
 
@@ -31,6 +32,7 @@ from baton.engine.tasks.do import DoNode, TaskList
 from baton.engine.tasks.emit import EmitNode
 from baton.engine.tasks.for_ import ForNode
 from baton.engine.tasks.fork import ForkNode
+from baton.engine.tasks.listen import EventFilter, ListenNode, Strategy
 from baton.engine.tasks.raise_ import RaiseNode
 from baton.engine.tasks.run_workflow import CallFunctionNode, RunWorkflowNode
 from baton.engine.tasks.set import SetNode
@@ -443,9 +445,55 @@ class _Compiler:
             raise _Skip
         return EmitNode(event=self.template(event, f"{pointer}/emit/event/with"), **common)
 
-    def task_listen(self, spec: Mapping[str, Any], pointer: str, common: dict[str, Any]) -> None:
-        self.problem(f"{pointer}/listen", "listen tasks are not supported by Baton yet")
-        return None
+    def task_listen(self, spec: Mapping[str, Any], pointer: str, common: dict[str, Any]) -> TaskNode:
+        listen = spec["listen"] or {}
+        if spec.get("foreach") is not None:
+            self.problem(f"{pointer}/foreach", "listen.foreach is not supported by Baton yet")
+        read = listen.get("read", "data")
+        if read not in ("data", "envelope", "raw"):
+            self.problem(f"{pointer}/listen/read", f"read must be data, envelope or raw; got {read!r}")
+        strategy = self.event_strategy(listen.get("to"), f"{pointer}/listen/to")
+        return ListenNode(strategy=strategy, read=str(read), **common)
+
+    def event_strategy(self, spec: Any, pointer: str) -> Strategy:
+        if not isinstance(spec, dict):
+            self.problem(pointer, "expected one of: one, any, all")
+            raise _Skip
+        if "one" in spec:
+            return Strategy("one", (self.event_filter(spec["one"], f"{pointer}/one"),))
+        kind = "all" if "all" in spec else "any"
+        filters = spec.get(kind)
+        if not isinstance(filters, list):
+            self.problem(f"{pointer}/{kind}", "expected a list of event filters")
+            raise _Skip
+        compiled = tuple(self.event_filter(f, f"{pointer}/{kind}/{i}") for i, f in enumerate(filters))
+        until = spec.get("until") if kind == "any" else None
+        if isinstance(until, str):
+            return Strategy("any", compiled, until_expression=self.expression(until, f"{pointer}/until"))
+        if isinstance(until, dict):
+            return Strategy("any", compiled, until_strategy=self.event_strategy(until, f"{pointer}/until"))
+        return Strategy(kind, compiled)  # type: ignore[arg-type]
+
+    def event_filter(self, spec: Any, pointer: str) -> EventFilter:
+        if not isinstance(spec, dict) or not isinstance(spec.get("with"), dict):
+            self.problem(pointer, "an event filter needs `with` attributes")
+            raise _Skip
+        if spec.get("correlate"):
+            self.problem(f"{pointer}/correlate", "event correlation is not supported by Baton yet")
+        expressions: list[tuple[str, Expression]] = []
+        patterns: list[tuple[str, re.Pattern[str]]] = []
+        values: list[tuple[str, Any]] = []
+        for name, value in spec["with"].items():
+            if isinstance(value, str) and is_strict_expression(value):
+                expressions.append((name, self.expression(value, f"{pointer}/with/{name}")))
+            elif isinstance(value, str):
+                try:
+                    patterns.append((name, re.compile(value)))
+                except re.error:
+                    patterns.append((name, re.compile(re.escape(value))))
+            else:
+                values.append((name, value))
+        return EventFilter(tuple(expressions), tuple(patterns), tuple(values))
 
     def task_run(self, spec: Mapping[str, Any], pointer: str, common: dict[str, Any]) -> TaskNode | None:
         run = spec["run"] or {}

@@ -12,28 +12,15 @@ import contextlib
 import random
 from collections.abc import Mapping
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Any
 
 from baton import __version__
 from baton.engine.clock import Clock, SystemClock
+from baton.engine.events import EventSink, InMemoryEventSink
 from baton.engine.http.auth import TokenCache
 from baton.engine.http.transport import AiohttpTransport, HttpTransport
 
-__all__ = ["EventSink", "InMemoryEventSink", "RunEnvironment"]
-
-
-class EventSink(Protocol):
-    async def publish(self, event: Mapping[str, Any]) -> None: ...
-
-
-class InMemoryEventSink:
-    """Keeps emitted events in order (the in-process sink until a broker is wired in)."""
-
-    def __init__(self) -> None:
-        self.events: list[Mapping[str, Any]] = []
-
-    async def publish(self, event: Mapping[str, Any]) -> None:
-        self.events.append(event)
+__all__ = ["RunEnvironment"]
 
 
 class RunEnvironment:
