@@ -11,7 +11,6 @@ import argparse
 import asyncio
 import json
 import logging
-import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ import yaml
 
 from baton.engine import AiohttpTransport, RunEnvironment
 from baton.server import Server, ServerConfig, tracing_from_env
+from baton.server.lifecycle import settle_heap, stop_on_signals
 
 __all__ = ["register"]
 
@@ -161,10 +161,9 @@ async def _serve(
         ),
         flush=True,
     )
+    settle_heap()
     stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
+    stop_on_signals(stop)
     await stop.wait()
     logging.getLogger("baton.server").info("shutting down; %d run(s) in flight", server.in_flight)
     await server.stop()

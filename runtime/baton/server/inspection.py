@@ -7,7 +7,7 @@ findable, since an async client polls them by the ``Location`` it was given.
 from __future__ import annotations
 
 import time
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -81,12 +81,12 @@ def _percentile(sorted_values: Sequence[float], fraction: float) -> float | None
 class RunStore:
     def __init__(self, *, capacity: int = 1000) -> None:
         self._capacity = capacity
-        self._runs: OrderedDict[str, RunRecord] = OrderedDict()
+        self._runs: dict[str, RunRecord] = {}
         self._in_flight = 0
         # Totals outlive the bounded history, so the summary counts every run since start.
         self._totals: dict[tuple[str, str], dict[str, int]] = {}
         self._failures: deque[RunRecord] = deque(maxlen=5)
-        self._doomed: list[str] = []
+        self._order: deque[str] = deque()
 
     def __len__(self) -> int:
         return len(self._runs)
@@ -97,23 +97,25 @@ class RunStore:
 
     def started(self, record: RunRecord) -> None:
         self._runs[record.run_id] = record
+        self._order.append(record.run_id)
         self._in_flight += 1
         if len(self._runs) > self._capacity:
             self._trim()
 
     def _trim(self) -> None:
-        # Oldest first: usually the very first entry is finished, so this is O(1) per run. Runs
-        # still in flight are skipped over (and stay), which bounds the scan by the in-flight count.
-        excess = len(self._runs) - self._capacity
-        for run_id, record in self._runs.items():
-            if excess <= 0:
-                break
-            if record.outcome != "running":
-                self._doomed.append(run_id)
-                excess -= 1
-        for run_id in self._doomed:
+        # Oldest first, O(1) per run: a run still in flight goes to the back of the line and
+        # stays findable (an async client polls it by the Location it was given).
+        for _ in range(len(self._order)):
+            if len(self._runs) <= self._capacity:
+                return
+            run_id = self._order.popleft()
+            record = self._runs.get(run_id)
+            if record is None:
+                continue
+            if record.outcome == "running":
+                self._order.append(run_id)
+                continue
             del self._runs[run_id]
-        self._doomed.clear()
 
     def finished(self, record: RunRecord) -> None:
         self._in_flight -= 1
