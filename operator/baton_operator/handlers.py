@@ -137,7 +137,7 @@ def register(registry: kopf.OperatorRegistry, *, status_interval: float) -> None
         interval=status_interval,
         initial_delay=status_interval,
     )
-    async def refresh(*, namespace: str | None, name: str, memo: Any, **_: Any) -> None:
+    async def refresh(*, namespace: str | None, name: str, memo: Any, **kwargs: Any) -> None:
         ctx: Context = memo["ctx"]
         namespace = _ns(namespace)
         async with ctx.lock(namespace, name):
@@ -145,8 +145,19 @@ def register(registry: kopf.OperatorRegistry, *, status_interval: float) -> None
             if body is None:
                 return
             try:
-                await refresh_status(ctx, body)
+                drifted = await refresh_status(ctx, body)
             except KubeError as exc:
                 log.warning(
                     "status refresh failed", extra={"workflow": f"{namespace}/{name}", "error": str(exc)}
+                )
+                return
+        if drifted:
+            # Someone deleted or replaced what serves it: render it again (self-healing).
+            log.warning("runtime Deployment drifted; reconciling", extra={"workflow": f"{namespace}/{name}"})
+            try:
+                await _reconcile_named(ctx, namespace, name, kwargs["policies_by_name"])
+            except kopf.TemporaryError as exc:
+                log.warning(
+                    "reconcile after drift failed",
+                    extra={"workflow": f"{namespace}/{name}", "error": str(exc)},
                 )

@@ -29,7 +29,7 @@ from baton_operator.decide import (
 )
 from baton_operator.kube import Kube
 from baton_operator.metrics import STATUS_WRITES
-from baton_operator.naming import LABEL_WORKFLOW, endpoint_url
+from baton_operator.naming import LABEL_REVISION, LABEL_WORKFLOW, endpoint_url
 from baton_operator.render import Owner, Rendering, render
 from baton_operator.scrape import TargetResolver, read_pods
 from baton_operator.summary import Ledger, run_status, update_ledger
@@ -254,7 +254,11 @@ async def reconcile_workflow(
 
 
 async def refresh_status(ctx: Context, body: Mapping[str, Any]) -> bool:
-    """Rollout readiness and the merged run summary; at most one status write, only on change."""
+    """Rollout readiness and the merged run summary; at most one status write, only on change.
+
+    Returns True when what serves the workflow has drifted from its status (its Deployment
+    deleted, or pointing at another revision): the caller then reconciles it again.
+    """
     namespace, name, _, generation = _identity(body)
     status = body.get("status") or {}
     revision = status.get("revision")
@@ -280,16 +284,24 @@ async def refresh_status(ctx: Context, body: Mapping[str, Any]) -> bool:
     previous = Ledger.from_status(status.get("runs"))
     stamp = ctx.clock().strftime("%Y-%m-%dT%H:%M:%SZ")
     ledger = update_ledger(previous, readings, now=stamp)
-    runs = run_status(ledger)
+    runs = _without_nulls(run_status(ledger))
     runs["scrapeProblems"] = problems[:5]
-    old_runs = status.get("runs")
-    if old_runs is None and not readings and not problems:
-        runs_changed = False
-    else:
-        runs_changed = _without_seen(runs) != _without_seen(old_runs)
-    if runs_changed:
+    if _without_seen(runs) != _without_seen(status.get("runs")):
         new_status["runs"] = runs
-    return await _write_status(ctx, body, new_status, cause="refresh")
+    await _write_status(ctx, body, new_status, cause="refresh")
+    template = (((deployment or {}).get("spec") or {}).get("template") or {}).get("metadata") or {}
+    drifted = deployment is None or (template.get("labels") or {}).get(LABEL_REVISION) != revision
+    return drifted and not blocked and status.get("observedGeneration") == generation
+
+
+def _without_nulls(value: Any) -> Any:
+    """A merge patch deletes null fields, so a status holding nulls would never compare equal
+    to what was written, and every refresh would write again."""
+    if isinstance(value, Mapping):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_nulls(v) for v in value]
+    return value
 
 
 def _without_seen(runs: Any) -> Any:

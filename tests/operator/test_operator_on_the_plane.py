@@ -553,6 +553,21 @@ def test_an_operator_restart_in_the_middle_converges_without_duplicates(world: W
     assert sorted(world.configmaps("greet")) == sorted(f"greet-{r}" for r in history)
 
 
+def test_a_deleted_runtime_deployment_is_rendered_again(world: World) -> None:
+    revision = world.workflow("greet")["status"]["revision"]
+    uid = world.deployment("greet")["metadata"]["uid"]
+    world.apps().delete_namespaced_deployment("greet", world.namespace)
+    again = wait_for(
+        "a new Deployment",
+        lambda: (d := world.deployment("greet"))["metadata"]["uid"] != uid and d,
+        timeout=30,
+    )
+    assert again["spec"]["template"]["metadata"]["labels"]["baton.dev/revision"] == revision
+    assert again["metadata"]["ownerReferences"][0]["name"] == "greet"
+    world.simulate_rollout("greet")
+    wait_for("Ready again", lambda: world.condition("greet").get("status") == "True" or None)
+
+
 def test_autoscaling_and_a_disruption_budget_come_and_go_without_a_new_revision(world: World) -> None:
     from kubernetes import client
 
