@@ -425,3 +425,10 @@ def test_listen_tasks_are_checked_even_though_baton_does_not_run_them() -> None:
         ("do[0].hear.listen.to.until", "invalid jq expression: syntax error, unexpected end of file"),
         ("do[0].hear.foreach.do[0].keep.set.f", "invalid jq expression: $evnt is not defined"),
     ]
+
+
+def test_a_value_of_the_wrong_type_gets_one_message_not_one_per_alternative() -> None:
+    raw = doc({"agent": {"call": "a2a", "with": {"method": "message/send", "parameters": 5}}})
+    assert errors(raw) == [
+        ("do[0].agent.with.parameters", "must be a mapping of parameters, or a runtime expression")
+    ]

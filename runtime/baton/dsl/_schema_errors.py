@@ -23,8 +23,8 @@ __all__ = ["problems_from"]
 _ENTRY_BODIES = frozenset({"task", "case", "extension"})
 
 
-def _locate(raw: Any, loc: tuple[int | str, ...]) -> tuple[str, str | None]:
-    """The author's path for ``loc``, and the first step not found in the data (if any).
+def _locate(raw: Any, loc: tuple[int | str, ...]) -> str:
+    """The author's path for ``loc``, up to the first step not found in the data.
 
     A missing property's path is its parent's; an unknown property's path ends with it.
     """
@@ -42,8 +42,8 @@ def _locate(raw: Any, loc: tuple[int | str, ...]) -> tuple[str, str | None]:
         elif part == "[key]":
             continue
         else:
-            return path, str(part)
-    return path, None
+            break
+    return path
 
 
 @cache
@@ -127,7 +127,7 @@ def problems_from(exc: ValidationError, raw: Any, *, file: str | None) -> Iterat
     seen: set[tuple[str, str]] = set()
     for error in exc.errors(include_url=False, include_context=True, include_input=True):
         loc = tuple(error["loc"])
-        path, _ = _locate(raw, loc)
+        path = _locate(raw, loc)
         message = _message(error, str(loc[-1]) if loc else None)
         if (path, message) not in seen:
             seen.add((path, message))

@@ -55,6 +55,24 @@ def _map_or_expression(value: Any) -> str | None:
     return None
 
 
+def _object_or_text(value: Any) -> str | None:
+    if isinstance(value, str):
+        return "<text>"
+    if isinstance(value, dict):
+        return "<object>"
+    return None
+
+
+#: Method parameters: a mapping, or text (an expression producing them).
+Parameters = Annotated[
+    Annotated[dict[str, Any], Tag("<object>")] | Annotated[str, Tag("<text>")],
+    Discriminator(
+        _object_or_text,
+        custom_error_type="parameters",
+        custom_error_message="must be a mapping of parameters, or a runtime expression",
+    ),
+]
+
 #: Headers or query parameters: a name/value mapping, or one runtime expression producing it.
 StringMapOrExpression = Annotated[
     Annotated[dict[str, str], Tag("<map>")] | Annotated[RuntimeExpression, Tag("<expression>")],
@@ -189,7 +207,7 @@ class A2AArguments(Model):
     agent_card: ExternalResource | None = Field(default=None, alias="agentCard")
     server: Endpoint | None = None
     method: A2AMethod
-    parameters: dict[str, Any] | str | None = None
+    parameters: Parameters | None = None
 
     @model_validator(mode="after")
     def _parameters_not_empty(self) -> A2AArguments:
@@ -242,7 +260,7 @@ McpMethod = Literal[
 class McpArguments(OpenModel):
     protocol_version: str = Field(default="2025-06-18", alias="protocolVersion")
     method: McpMethod
-    parameters: dict[str, Any] | str | None = None
+    parameters: Parameters | None = None
     timeout: Duration | None = None
     transport: McpTransport
     client: McpClient | None = None
