@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 
 import aiohttp
+from prometheus_client.parser import text_string_to_metric_families
 
 from baton.server import ServerConfig
 from tests.server._support import call, json_after, manifest, send, serving, upstream, write
@@ -156,6 +157,13 @@ async def test_health_readiness_and_metrics(tmp_path: Path) -> None:
     assert 'baton_task_duration_seconds_count{kind="call",workflow="ok"} 1.0' in metrics
     assert 'baton_runs_in_flight{workflow="ok"} 0.0' in metrics
     assert "baton_run_duration_seconds_bucket" in metrics
+    # The operator reads metrics with the Prometheus parser and tells restarts by `_created`.
+    samples = [sample for family in text_string_to_metric_families(metrics) for sample in family.samples]
+    created = [s for s in samples if s.name == "baton_runs_created"]
+    assert {s.labels["workflow"] for s in created} == {"ok", "bad"}
+    assert all(s.value > 1.7e9 for s in created)
+    duration_created = [s for s in samples if s.name == "baton_run_duration_seconds_created"]
+    assert {s.labels["workflow"] for s in duration_created} == {"ok", "bad"}
 
 
 async def test_readiness_is_503_without_definitions(tmp_path: Path) -> None:

@@ -202,7 +202,9 @@ def _reference(record: RunRecord) -> dict[str, Any]:
         "version": record.version,
         "outcome": record.outcome,
         "traceId": record.trace_id,
+        "startedAt": _iso(record.started_at),
         "endedAt": None if record.ended_at is None else _iso(record.ended_at),
+        "durationMs": None if record.duration is None else round(record.duration * 1000, 3),
     }
     if record.problem is not None:
         out["error"] = {"type": record.problem.type, "status": record.problem.status}

@@ -10,12 +10,14 @@ server owns its registry, so several servers in one process never collide.
 from __future__ import annotations
 
 import bisect
+import time
 from collections.abc import Iterator, Sequence
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.registry import Collector
+from prometheus_client.samples import Sample
 
 from baton.engine import CallOutcome, RunResult
 
@@ -26,10 +28,13 @@ _TASK_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
 
 
 class Value:
-    __slots__ = ("value",)
+    __slots__ = ("created", "value")
 
     def __init__(self) -> None:
         self.value = 0.0
+        # Exposed as `<name>_created`: a scraper (the operator's run summary) tells a restarted
+        # process from counters that went backwards.
+        self.created = time.time()
 
     def inc(self, amount: float = 1.0) -> None:
         self.value += amount
@@ -42,9 +47,10 @@ class Value:
 
 
 class Distribution:
-    __slots__ = ("bounds", "count", "counts", "total")
+    __slots__ = ("bounds", "count", "counts", "created", "total")
 
     def __init__(self, bounds: Sequence[float]) -> None:
+        self.created = time.time()
         self.bounds = tuple(bounds)
         self.counts = [0] * (len(self.bounds) + 1)
         self.count = 0
@@ -72,14 +78,15 @@ class _Family:
         return child
 
     def collect(self) -> Metric:
-        family: CounterMetricFamily | GaugeMetricFamily
         if self.kind == "counter":
-            family = CounterMetricFamily(self.name, self.documentation, labels=self.label_names)
-        else:
-            family = GaugeMetricFamily(self.name, self.documentation, labels=self.label_names)
+            counter = CounterMetricFamily(self.name, self.documentation, labels=self.label_names)
+            for values, child in self.children.items():
+                counter.add_metric(list(values), child.value, created=child.created)
+            return counter
+        gauge = GaugeMetricFamily(self.name, self.documentation, labels=self.label_names)
         for values, child in self.children.items():
-            family.add_metric(list(values), child.value)
-        return family
+            gauge.add_metric(list(values), child.value)
+        return gauge
 
 
 class _Histograms:
@@ -106,6 +113,8 @@ class _Histograms:
                 buckets.append((repr(float(bound)), running))
             buckets.append(("+Inf", child.count))
             family.add_metric(list(values), buckets, child.total)
+            labels = dict(zip(self.label_names, values, strict=True))
+            family.samples.append(Sample(self.name + "_created", labels, child.created))
         return family
 
 
