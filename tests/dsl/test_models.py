@@ -184,5 +184,6 @@ def test_support_is_decided_in_one_place() -> None:
     assert not is_supported("call", "grpc")
     assert is_supported("run", "workflow")
     assert not is_supported("run", "shell")
-    assert not is_supported("listen")
+    assert is_supported("listen")
+    assert not is_supported("mystery")
     assert is_supported("fork")

@@ -328,14 +328,14 @@ def test_what_baton_does_not_run_is_reported_as_unsupported_with_its_path() -> N
             }
         },
         {"sh": {"run": {"shell": {"command": "ls"}}}},
-        {"wait4": {"listen": {"to": {"one": {"with": {"type": "t"}}}}}},
+        {"wait4": {"listen": {"to": {"one": {"with": {"type": "t"}, "correlate": {"id": {"from": ".id"}}}}}}},
         {"agent": {"call": "a2a", "with": {"method": "message/send"}}},
     )
     problems = validate(raw)
     assert [(p.path, p.message, p.severity) for p in problems] == [
         ("do[0].fetchUser.call", "call: grpc is not supported by Baton", "unsupported"),
         ("do[1].sh.run.shell", "run: shell is not supported by Baton", "unsupported"),
-        ("do[2].wait4.listen", "listen tasks are not supported by Baton", "unsupported"),
+        ("do[2].wait4.listen.to.one.correlate", "event correlation is not supported by Baton", "unsupported"),
         ("do[3].agent.call", "call: a2a is not supported by Baton", "unsupported"),
     ]
 
@@ -401,12 +401,12 @@ def test_what_is_supported_is_decided_by_the_support_module_alone(monkeypatch: p
         },
     )
     assert [p.severity for p in validate(raw)] == ["unsupported", "unsupported"]
-    monkeypatch.setattr(support, "SUPPORTED_TASKS", support.SUPPORTED_TASKS | {"listen"})
+    monkeypatch.setattr(support, "LISTEN_FOREACH", True)
     monkeypatch.setattr(support, "SUPPORTED_CALLS", support.SUPPORTED_CALLS | {"grpc"})
     assert validate(raw) == []
 
 
-def test_listen_tasks_are_checked_even_though_baton_does_not_run_them() -> None:
+def test_listen_tasks_are_checked_including_the_parts_baton_does_not_run() -> None:
     raw = doc(
         {
             "hear": {

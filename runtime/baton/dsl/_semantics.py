@@ -249,6 +249,8 @@ class _Checker:
         listen = body.get("listen")
         if isinstance(listen, dict):
             self.events(listen.get("to"), key(key(path, "listen"), "to"), variables)
+        if "foreach" in body and not support.LISTEN_FOREACH:
+            self.unsupported(key(path, "foreach"), "listen.foreach is not supported by Baton")
         self.iterator(body.get("foreach"), key(path, "foreach"), variables)
 
     def events(self, strategy: Any, path: str, variables: frozenset[str]) -> None:
@@ -256,7 +258,17 @@ class _Checker:
         if not isinstance(strategy, dict):
             return
         for mode in ("all", "any", "one"):
-            self.strict_leaves(strategy.get(mode), key(path, mode), variables)
+            filters = strategy.get(mode)
+            self.strict_leaves(filters, key(path, mode), variables)
+            listed = filters if isinstance(filters, list) else [filters]
+            for i, event_filter in enumerate(listed):
+                if (
+                    isinstance(event_filter, dict)
+                    and event_filter.get("correlate")
+                    and not support.EVENT_CORRELATION
+                ):
+                    where = key(index(key(path, mode), i) if mode != "one" else key(path, mode), "correlate")
+                    self.unsupported(where, "event correlation is not supported by Baton")
         until = strategy.get("until")
         if isinstance(until, str):
             self.loose(until, key(path, "until"), variables)

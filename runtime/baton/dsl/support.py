@@ -8,7 +8,9 @@ unsupported is reported at validate time ("not supported by Baton", severity
 from __future__ import annotations
 
 __all__ = [
+    "EVENT_CORRELATION",
     "EXTERNAL_SCHEMAS",
+    "LISTEN_FOREACH",
     "SUPPORTED_AUTHENTICATIONS",
     "SUPPORTED_CALLS",
     "SUPPORTED_PROCESSES",
@@ -19,8 +21,11 @@ __all__ = [
 
 #: Task kinds (the key naming the kind). ``call`` and ``run`` are refined below.
 SUPPORTED_TASKS = frozenset(
-    {"call", "do", "emit", "for", "fork", "raise", "run", "set", "switch", "try", "wait"}
+    {"call", "do", "emit", "for", "fork", "listen", "raise", "run", "set", "switch", "try", "wait"}
 )
+#: ``listen`` waits for events emitted in the same runtime; these parts of it are not run yet.
+LISTEN_FOREACH = False
+EVENT_CORRELATION = False
 #: ``call:`` protocols. A call of a function in ``use.functions`` is supported when the
 #: function itself is a supported task.
 SUPPORTED_CALLS = frozenset({"http"})
