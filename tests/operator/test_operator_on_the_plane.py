@@ -105,6 +105,7 @@ class Operator:
 class Runtime:
     process: subprocess.Popen[bytes]
     url: str
+    pod: str = ""
 
 
 @dataclass
@@ -118,6 +119,7 @@ class World:
     targets_file: Path
     workdir: Path
     runtimes: list[Runtime] = field(default_factory=list)
+    targets: dict[str, str] = field(default_factory=dict)
 
     # -- API helpers -------------------------------------------------------------------------
     def custom(self) -> Any:
@@ -189,9 +191,10 @@ class World:
         self.apps().patch_namespaced_deployment_status(name, self.namespace, {"status": status})
 
     # -- the runtime as a local process --------------------------------------------------------
-    def serve_rendered(self, workflow: str) -> Runtime:
+    def serve_rendered(self, workflow: str, *, pod: str | None = None) -> Runtime:
         """Start ``baton serve`` on the files of the ConfigMap the Deployment mounts, with the
-        container's environment, as the kubelet would."""
+        container's environment, as the kubelet would; list it as a ready target named ``pod``."""
+        pod_name = pod or f"{workflow}-local-{len(self.runtimes)}"
         deployment = self.deployment(workflow)
         pod = deployment["spec"]["template"]["spec"]
         volume = next(v for v in pod["volumes"] if v["name"] == "workflows")
@@ -202,7 +205,7 @@ class World:
             (folder / key).write_text(text)
         container = pod["containers"][0]
         env = {e["name"]: e.get("value", "") for e in container["env"] if "value" in e}
-        env["POD_NAME"] = f"{workflow}-local"
+        env["POD_NAME"] = pod_name
         env = {k: v.replace("$(POD_NAME)", env["POD_NAME"]) for k, v in env.items()}
         port = free_port()
         args = list(container["args"])
@@ -228,10 +231,20 @@ class World:
                 return bool(response.status == 200)
 
         wait_for("the local runtime to be ready", ready, timeout=30)
-        self.targets_file.write_text(
-            json.dumps({f"{self.namespace}/{workflow}": [{"name": f"{workflow}-local", "url": runtime.url}]})
-        )
+        runtime.pod = pod_name
+        self.targets[pod_name] = runtime.url
+        self._write_targets(workflow)
         return runtime
+
+    def stop_runtime(self, runtime: Runtime, workflow: str) -> None:
+        runtime.process.terminate()
+        runtime.process.wait(timeout=30)
+        self.targets.pop(runtime.pod, None)
+        self._write_targets(workflow)
+
+    def _write_targets(self, workflow: str) -> None:
+        listed = [{"name": pod, "url": url} for pod, url in sorted(self.targets.items())]
+        self.targets_file.write_text(json.dumps({f"{self.namespace}/{workflow}": listed}))
 
 
 def _main_entry_exists() -> bool:
@@ -437,6 +450,40 @@ def test_runs_of_the_rendered_runtime_appear_on_status_and_in_jaeger(world: Worl
         timeout=30,
     )
     assert trace["spans"]
+
+
+def call(runtime: Runtime, name: str) -> None:
+    request = urllib.request.Request(
+        f"{runtime.url}/greet",
+        data=json.dumps({"name": name}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 200
+
+
+def total_runs(world: World) -> int | None:
+    runs = world.workflow("greet").get("status", {}).get("runs") or {}
+    total: int | None = runs.get("total")
+    return total
+
+
+def test_runs_of_several_replicas_add_up_and_survive_a_replica_restart(world: World) -> None:
+    first = world.runtimes[0]
+    second = world.serve_rendered("greet")
+    call(second, "barbara")
+    call(second, "donald")
+    wait_for("3 + 2 runs", lambda: total_runs(world) == 5 or None, timeout=30)
+    # The first replica's process restarts in the same pod: its counters start again from 0.
+    world.stop_runtime(first, "greet")
+    restarted = world.serve_rendered("greet", pod=first.pod)
+    call(restarted, "ken")
+    wait_for("3 + 2 + 1 runs", lambda: total_runs(world) == 6 or None, timeout=30)
+    time.sleep(3)  # several more refreshes: nothing counted twice
+    assert total_runs(world) == 6
+    runs = world.workflow("greet")["status"]["runs"]
+    assert set(runs["ledger"]["pods"]) == {first.pod, second.pod}
+    assert runs["ledger"]["base"]["total"] == 3
 
 
 def test_an_update_rolls_out_a_new_revision_and_keeps_history(world: World) -> None:
