@@ -432,3 +432,66 @@ def test_a_value_of_the_wrong_type_gets_one_message_not_one_per_alternative() ->
     assert errors(raw) == [
         ("do[0].agent.with.parameters", "must be a mapping of parameters, or a runtime expression")
     ]
+
+
+def test_a_switch_has_at_most_one_default_case() -> None:
+    raw = doc(
+        {
+            "route": {
+                "switch": [
+                    {"a": {"then": "end"}},
+                    {"b": {"when": ".x", "then": "end"}},
+                    {"c": {"then": "exit"}},
+                ]
+            }
+        }
+    )
+    assert errors(raw) == [
+        (
+            "do[0].route.switch[2].c",
+            "only one case may omit 'when' (the default); do[0].route.switch[0].a does",
+        )
+    ]
+
+
+def test_durations_from_expressions_are_run_only_in_wait() -> None:
+    raw = doc(
+        {"pause": {"wait": "${ .delay }"}},
+        {"slow": {"set": {"x": 1}, "timeout": {"after": "${ .limit }"}}},
+    )
+    assert [(p.path, p.message, p.severity) for p in validate(raw)] == [
+        (
+            "do[1].slow.timeout.after",
+            "a duration computed by an expression is supported only in wait",
+            "unsupported",
+        )
+    ]
+
+
+def test_an_emit_without_event_properties_cannot_be_run() -> None:
+    assert [(p.path, p.severity) for p in validate(doc({"tell": {"emit": {"event": {}}}}))] == [
+        ("do[0].tell.emit.event", "unsupported")
+    ]
+
+
+def test_another_expression_language_cannot_be_run() -> None:
+    problems = validate(doc({"a": {"set": {"x": 1}}}, evaluate={"language": "js"}))
+    assert [(p.path, p.message, p.severity) for p in problems] == [
+        ("evaluate.language", "expression language 'js' is not supported by Baton (jq)", "unsupported")
+    ]
+
+
+def test_openapi_calls_are_run_and_their_parameters_checked() -> None:
+    raw = doc(
+        {
+            "find": {
+                "call": "openapi",
+                "with": {
+                    "document": {"endpoint": "https://petstore.example.com/openapi.json"},
+                    "operationId": "findPets",
+                    "parameters": {"status": "${ .status +* }"},
+                },
+            }
+        }
+    )
+    assert [(p.path, p.severity) for p in validate(raw)] == [("do[0].find.with.parameters.status", "error")]

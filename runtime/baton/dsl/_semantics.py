@@ -15,7 +15,6 @@ from typing import Any
 from baton.dsl import _paths, support
 from baton.dsl._jq_syntax import STANDARD_VARIABLES, expression_body, jq_compile_error, strict_body
 from baton.dsl.models.calls import CALL_PROTOCOLS
-from baton.dsl.models.durations import ISO_DURATION_PATTERN
 from baton.dsl.models.task_base import FLOW_DIRECTIVES
 from baton.dsl.models.tasks import task_kind
 from baton.dsl.problems import Problem
@@ -86,6 +85,12 @@ class _Checker:
             value = raw.get(section) if not name else self.use.get(name)
             if value:
                 self.unsupported(feature, reason)
+        evaluate = raw.get("evaluate")
+        language = evaluate.get("language", "jq") if isinstance(evaluate, dict) else "jq"
+        if language != "jq":
+            self.unsupported(
+                "evaluate.language", f"expression language {language!r} is not supported by Baton (jq)"
+            )
         schedule = raw.get("schedule")
         if isinstance(schedule, dict):
             for name in ("every", "after"):
@@ -200,12 +205,14 @@ class _Checker:
             self.strict_leaves(arguments.get(name), key(path, name), variables)
 
     def foreign_call(self, arguments: Any, path: str, variables: frozenset[str]) -> None:
-        """References in calls Baton does not run are still checked: the document must be sound."""
+        """Calls by description (OpenAPI, gRPC, AsyncAPI, A2A, MCP): references and expressions."""
         if not isinstance(arguments, dict):
             return
         self.authentication(arguments.get("authentication"), key(path, "authentication"), variables)
         for name in ("server", "endpoint"):
             self.endpoint(arguments.get(name), key(path, name), variables)
+        for name in ("parameters", "arguments", "message"):
+            self.strict_leaves(arguments.get(name), key(path, name), variables)
         for name in ("document", "proto", "agentCard"):
             resource = arguments.get(name)
             if isinstance(resource, dict):
@@ -229,7 +236,14 @@ class _Checker:
     def task_emit(
         self, body: dict[str, Any], path: str, _: Collection[str], variables: frozenset[str]
     ) -> None:
-        self.strict_leaves(body.get("emit"), key(path, "emit"), variables)
+        emit = body.get("emit")
+        self.strict_leaves(emit, key(path, "emit"), variables)
+        event = emit.get("event") if isinstance(emit, dict) else None
+        if isinstance(event, dict) and "with" not in event:
+            self.unsupported(
+                key(key(path, "emit"), "event"),
+                "Baton emits the event described under event.with, which is missing",
+            )
 
     def task_for(
         self, body: dict[str, Any], path: str, _: Collection[str], variables: frozenset[str]
@@ -324,6 +338,7 @@ class _Checker:
         if not isinstance(cases, list):
             return
         first_at: dict[str, str] = {}
+        default: str | None = None
         for i, item in enumerate(cases):
             if not (isinstance(item, dict) and len(item) == 1):
                 continue
@@ -333,6 +348,10 @@ class _Checker:
                 self.error(case_path, f"duplicate case name '{name}' (first used at {first_at[name]})")
             first_at.setdefault(name, case_path)
             if isinstance(case, dict):
+                if "when" not in case:
+                    if default is not None:
+                        self.error(case_path, f"only one case may omit 'when' (the default); {default} does")
+                    default = default or case_path
                 self.loose(case.get("when"), key(case_path, "when"), variables)
                 self.then(case.get("then"), key(case_path, "then"), siblings)
 
@@ -358,7 +377,7 @@ class _Checker:
     def task_wait(
         self, body: dict[str, Any], path: str, _: Collection[str], variables: frozenset[str]
     ) -> None:
-        self.duration(body.get("wait"), key(path, "wait"), variables)
+        self.duration(body.get("wait"), key(path, "wait"), variables, dynamic=True)
 
     # -- parts --------------------------------------------------------------------------
     def data_flow(self, owner: dict[str, Any], path: str, variables: frozenset[str]) -> None:
@@ -406,13 +425,14 @@ class _Checker:
             for end in ("from", "to"):
                 self.duration(jitter.get(end), key(key(path, "jitter"), end), variables)
 
-    def duration(self, value: Any, path: str, variables: frozenset[str]) -> None:
+    def duration(self, value: Any, path: str, variables: frozenset[str], *, dynamic: bool = False) -> None:
+        """A duration; one computed by an expression is run only where ``dynamic`` (``wait``)."""
         if isinstance(value, str):
             body = strict_body(value)
             if body is not None:
                 self.expression(body, path, variables)
-            elif ISO_DURATION_PATTERN.search(value) is None:
-                pass  # the schema check reports it
+                if not dynamic and not support.DYNAMIC_DURATIONS:
+                    self.unsupported(path, "a duration computed by an expression is supported only in wait")
         elif isinstance(value, dict):
             for unit, amount in value.items():
                 if isinstance(amount, int) and not isinstance(amount, bool) and amount < 0:

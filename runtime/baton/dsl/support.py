@@ -8,6 +8,7 @@ unsupported is reported at validate time ("not supported by Baton", severity
 from __future__ import annotations
 
 __all__ = [
+    "DYNAMIC_DURATIONS",
     "EVENT_CORRELATION",
     "EXTERNAL_SCHEMAS",
     "LISTEN_FOREACH",
@@ -28,11 +29,13 @@ LISTEN_FOREACH = False
 EVENT_CORRELATION = False
 #: ``call:`` protocols. A call of a function in ``use.functions`` is supported when the
 #: function itself is a supported task.
-SUPPORTED_CALLS = frozenset({"http"})
+SUPPORTED_CALLS = frozenset({"http", "openapi"})
 #: ``run:`` processes: a sub-workflow from the same catalog of loaded documents.
 SUPPORTED_PROCESSES = frozenset({"workflow"})
 #: Authentication schemes of ``call: http`` endpoints.
 SUPPORTED_AUTHENTICATIONS = frozenset({"basic", "bearer", "oauth2", "oidc"})
+#: Whether durations other than ``wait``'s may be runtime expressions (timeouts, retry delays...).
+DYNAMIC_DURATIONS = False
 #: Whether ``input``/``output``/``export`` schemas may be fetched (``schema.resource``).
 EXTERNAL_SCHEMAS = False
 #: Top-level and ``use`` features with no runtime behind them yet, and why that matters.
