@@ -141,9 +141,16 @@ def compile_expression(text: str, *, path: str = "") -> Expression:
     )
 
 
+_LOCATION = re.compile(r"\s+at <top-level>, line \d+(?:, column \d+)?:?\s*$")
+
+
 def _first_line(message: str) -> str:
-    lines = [line for line in message.splitlines() if line.strip()]
-    return lines[0] if lines else message
+    """libjq's first complaint, without its ``jq: error:`` prefix or its position (which
+    points into the wrapped program, not into what the author wrote)."""
+    lines = [line.strip() for line in message.splitlines() if line.strip()]
+    first = lines[0] if lines else message
+    first = first.removeprefix("jq: error:").strip()
+    return _LOCATION.sub("", first)
 
 
 def _jq_evaluator(program: Any, names: tuple[str, ...]) -> Callable[[Any, Mapping[str, Any]], Any]:
