@@ -172,3 +172,40 @@ def test_a_kubernetes_stream_checks_baton_resources_and_skips_others(
         f"{file}#4: kind: unknown Baton resource kind 'Gadget' (Workflow or Policy)",
     ]
     assert err.strip() == "1 file checked, 2 problems"
+
+
+PARENT = (
+    "document: {dsl: '1.0.3', namespace: shop, name: parent, version: '1.0.0'}\n"
+    "do:\n"
+    "  - child:\n"
+    "      run: {workflow: {namespace: shop, name: child, version: '1.0.0'}}\n"
+    "  - fan:\n"
+    "      fork: {branches: [{a: {set: {x: 1}}}, {b: {set: {y: 1}}}]}\n"
+    "      metadata: {baton.join: quorum, baton.quorum: QUORUM}\n"
+)
+CHILD = (
+    "document: {dsl: '1.0.3', namespace: shop, name: child, version: '1.0.0'}\ndo:\n  - hi: {set: {x: 1}}\n"
+)
+
+
+def test_sub_workflows_resolve_among_the_documents_validated_together(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    parent = write(tmp_path, "parent.yaml", PARENT.replace("QUORUM", "2"))
+    write(tmp_path, "child.yaml", CHILD)
+    assert main(["validate", str(tmp_path)]) == 0
+    capsys.readouterr()
+    assert main(["validate", str(parent)]) == 1
+    assert capsys.readouterr().out.splitlines() == [
+        f"{parent}: do[0].child.run.workflow: workflow shop/child:1.0.0 is not in the catalog"
+    ]
+
+
+def test_the_engines_extensions_are_checked_by_compiling(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    parent = write(tmp_path, "parent.yaml", PARENT.replace("QUORUM", "5"))
+    write(tmp_path, "child.yaml", CHILD)
+    assert main(["validate", str(tmp_path)]) == 1
+    ((line),) = capsys.readouterr().out.splitlines()
+    assert line.startswith(f"{parent}: do[1].fan.metadata: baton.quorum must be an integer from 1")

@@ -6,6 +6,10 @@ document(s) as documents, with paths prefixed by where they sit (``spec.workflow
 A file may hold several YAML documents (``---``), as Kubernetes manifests do; the Nth of
 them is named ``file#N``. Other Kubernetes resources found beside Baton's are skipped.
 
+Documents the DSL checks pass are then compiled by the engine, which knows Baton's own
+extensions (fork join policies, compensation) and resolves ``run: workflow`` among all the
+documents given.
+
 Exit codes: 0 every document is valid and runnable by Baton; 1 there are problems (listed on
 stdout, one per line as ``file: path: message``, or as JSON with ``--output json``); 2 the
 command line is wrong or the validator itself failed (a message, never a traceback).
@@ -19,6 +23,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +32,7 @@ from pydantic import ValidationError
 from baton import dsl
 from baton.dsl import DocumentError, Problem
 
-__all__ = ["EMBEDDED_DOCUMENTS", "embedded_documents", "register", "validate_paths"]
+__all__ = ["EMBEDDED_DOCUMENTS", "embedded_documents", "register", "validate_file", "validate_paths"]
 
 _SUFFIXES = (".yaml", ".yml", ".json")
 
@@ -106,31 +111,79 @@ def _prefixed(problem: Problem, prefix: str) -> Problem:
     return Problem(path, problem.message, problem.file, problem.severity)
 
 
-def validate_file(path: Path) -> list[Problem]:
+@dataclass
+class _Document:
+    """A DSL document found in a file, and what the DSL checks said about it."""
+
+    file: str
+    prefix: str
+    raw: dict[str, Any]
+    problems: list[Problem]
+
+
+#: A file's findings in order: problems of the file or resource, and the documents in it.
+_Findings = list["Problem | _Document"]
+
+
+def _check_file(path: Path) -> _Findings:
     try:
         items = dsl.read_documents(path, origin=str(path))
     except DocumentError as exc:
-        return exc.problems
+        return list(exc.problems)
     if not items:
         return [Problem("", "is empty: a workflow document is a mapping with document and do", str(path))]
-    problems = []
+    findings: _Findings = []
     for number, item in enumerate(items, 1):
-        problems.extend(_validate_item(item, f"{path}#{number}" if len(items) > 1 else str(path)))
-    return problems
+        findings.extend(_check_item(item, f"{path}#{number}" if len(items) > 1 else str(path)))
+    return findings
 
 
-def _validate_item(raw: Any, file: str) -> list[Problem]:
+def _check_item(raw: Any, file: str) -> _Findings:
     if not isinstance(raw, dict):
         kind = "a list" if isinstance(raw, list) else "empty" if raw is None else "a single value"
         return [Problem("", f"must be a mapping with document and do, not {kind}", file)]
     documents, problems = embedded_documents(raw, file)
+    findings: _Findings = list(problems)
     for prefix, document in documents:
         if not isinstance(document, dict):
-            problems.append(
-                Problem(prefix, "must be a workflow document (a mapping with document and do)", file)
-            )
+            message = "must be a workflow document (a mapping with document and do)"
+            findings.append(Problem(prefix, message, file))
             continue
-        problems.extend(_prefixed(problem, prefix) for problem in dsl.validate(document, file=file))
+        found = [_prefixed(problem, prefix) for problem in dsl.validate(document, file=file)]
+        findings.append(_Document(file, prefix, document, found))
+    return findings
+
+
+def _compile_problems(documents: list[_Document]) -> None:
+    """What the engine's compiler still refuses in documents the DSL checks passed.
+
+    Its extensions (join policies, compensation) and the sub-workflows a document runs are
+    only known there; ``run: workflow`` resolves among every document of this invocation.
+    """
+    from baton.engine import Catalog, CompileError, compile_workflow
+
+    valid = [document for document in documents if not document.problems]
+    catalog = Catalog(document.raw for document in valid)
+    for document in valid:
+        try:
+            compile_workflow(document.raw, catalog=catalog)
+        except CompileError as exc:
+            document.problems = [
+                _prefixed(Problem(path, message, document.file), document.prefix)
+                for path, message in exc.problems
+            ]
+
+
+def validate_file(path: Path) -> list[Problem]:
+    """Every problem of one file (its sub-workflows resolve only among its own documents)."""
+    return _flatten(_check_file(path))
+
+
+def _flatten(findings: _Findings) -> list[Problem]:
+    _compile_problems([finding for finding in findings if isinstance(finding, _Document)])
+    problems: list[Problem] = []
+    for finding in findings:
+        problems.extend(finding.problems if isinstance(finding, _Document) else [finding])
     return problems
 
 
@@ -145,18 +198,19 @@ def _files(target: Path) -> Iterator[Path]:
 
 def validate_paths(targets: list[Path]) -> tuple[int, list[Problem]]:
     """How many files were checked, and every problem found in them."""
-    count, problems = 0, []
+    count = 0
+    findings: _Findings = []
     for target in targets:
         if not target.exists():
-            problems.append(Problem("", "no such file or folder", str(target)))
+            findings.append(Problem("", "no such file or folder", str(target)))
             continue
         files = list(_files(target))
         if not files:
-            problems.append(Problem("", "holds no .yaml, .yml or .json files", str(target)))
+            findings.append(Problem("", "holds no .yaml, .yml or .json files", str(target)))
         for file in files:
             count += 1
-            problems.extend(validate_file(file))
-    return count, problems
+            findings.extend(_check_file(file))
+    return count, _flatten(findings)
 
 
 def register(subparsers: Any) -> None:
