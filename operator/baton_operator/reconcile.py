@@ -29,7 +29,7 @@ from baton_operator.decide import (
 )
 from baton_operator.kube import Kube
 from baton_operator.metrics import STATUS_WRITES
-from baton_operator.naming import LABEL_REVISION, LABEL_WORKFLOW, endpoint_url
+from baton_operator.naming import LABEL_REVISION, LABEL_WORKFLOW, configmap_name, endpoint_url
 from baton_operator.render import Owner, Rendering, render
 from baton_operator.scrape import TargetResolver, read_pods
 from baton_operator.summary import Ledger, run_status, update_ledger
@@ -194,6 +194,9 @@ async def reconcile_workflow(
             )
 
     status = body.get("status") or {}
+    for obj in rendering.objects():
+        await ctx.kube.apply(obj)
+    await _remove_unwanted(ctx, rendering, namespace=namespace, name=name, uid=uid)
     if status.get("revision") != rendering.revision:
         await _post_event(
             ctx,
@@ -202,9 +205,6 @@ async def reconcile_workflow(
             reason="RevisionRendered",
             message=f"rolling out revision {rendering.revision} (version {rendering.version})",
         )
-    for obj in rendering.objects():
-        await ctx.kube.apply(obj)
-    await _remove_unwanted(ctx, rendering, namespace=namespace, name=name, uid=uid)
 
     now = ctx.clock()
     history = record_revision(
@@ -217,7 +217,11 @@ async def reconcile_workflow(
         limit=workflow.spec.history.limit,
     )
     rendered = await ctx.kube.list("v1", "ConfigMap", namespace, label_selector=f"{LABEL_WORKFLOW}={name}")
-    for stale in stale_configmaps([c for c in rendered if _owned_by(c, uid)], history):
+    # The revision serving until now stays too, even past the limit: its pods mount it until
+    # the rollout replaces them.
+    previous = status.get("revision")
+    keep = [*history, {"configMap": configmap_name(name, previous)}] if previous else history
+    for stale in stale_configmaps([c for c in rendered if _owned_by(c, uid)], keep):
         await ctx.kube.delete("v1", "ConfigMap", namespace, stale)
 
     endpoint = endpoint_url(
