@@ -187,3 +187,15 @@ def test_support_is_decided_in_one_place() -> None:
     assert is_supported("listen")
     assert not is_supported("mystery")
     assert is_supported("fork")
+
+
+def test_every_model_is_complete_once_imported() -> None:
+    from pydantic import BaseModel
+
+    models = [getattr(dsl, name) for name in dsl.__all__]
+    incomplete = [
+        model.__name__
+        for model in models
+        if isinstance(model, type) and issubclass(model, BaseModel) and not model.__pydantic_complete__
+    ]
+    assert incomplete == []

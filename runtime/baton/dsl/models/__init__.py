@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from baton.dsl.models import calls, tasks
+from baton.dsl.models import calls, document, tasks
 from baton.dsl.models.authentication import *  # noqa: F403
 from baton.dsl.models.authentication import __all__ as _authentication
 from baton.dsl.models.calls import *  # noqa: F403
@@ -44,11 +44,13 @@ __all__ = [
 
 
 def _complete_forward_references() -> None:
-    # Call models refer to SubscriptionIterator, which lives with the tasks it contains.
-    namespace = {**vars(calls), **vars(tasks)}
+    # Call models refer to SubscriptionIterator, which lives with the tasks it contains, and
+    # the document's models to tasks; all are completed here, once, rather than lazily on a
+    # first validation (which would then pay for it, possibly in two threads at once).
+    namespace = {**vars(calls), **vars(tasks), **vars(document)}
     pending = [
         model
-        for module in (calls, tasks)
+        for module in (calls, tasks, document)
         for model in vars(module).values()
         if isinstance(model, type)
         and issubclass(model, BaseModel)
