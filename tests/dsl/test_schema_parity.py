@@ -212,3 +212,89 @@ def test_every_mutant_is_rejected_by_our_models_exactly_when_the_official_schema
     name: str, raw: dict[str, Any], official: Any
 ) -> None:
     _compare(raw, official, sample=None)
+
+
+_HEADER = {"dsl": "1.0.3", "namespace": "default", "name": "edge", "version": "1.0.0"}
+
+
+def _with_task(task: dict[str, Any]) -> dict[str, Any]:
+    return {"document": _HEADER, "do": [{"t": task}]}
+
+
+def _http(endpoint: Any) -> dict[str, Any]:
+    return _with_task({"call": "http", "with": {"method": "get", "endpoint": endpoint}})
+
+
+def _raise(**error: Any) -> dict[str, Any]:
+    return _with_task({"raise": {"error": {"type": "https://example.com/e", "status": 400, **error}}})
+
+
+def _emit(time: str) -> dict[str, Any]:
+    return _with_task(
+        {"emit": {"event": {"with": {"source": "https://s.example", "type": "t", "time": time}}}}
+    )
+
+
+def _grpc(port: Any) -> dict[str, Any]:
+    service = {"name": "s", "host": "h.example", "port": port}
+    return _with_task(
+        {
+            "call": "grpc",
+            "with": {"proto": {"endpoint": "https://p.example"}, "service": service, "method": "m"},
+        }
+    )
+
+
+_EDGES: list[tuple[str, dict[str, Any]]] = [
+    *[
+        (f"name {n!r}", {"document": {**_HEADER, "name": n}, "do": []})
+        for n in ("a", "a-b", "-a", "a_b", "A1", "a" * 63, "a" * 64, "a-")
+    ],
+    *[
+        (f"version {v!r}", {"document": {**_HEADER, "version": v}, "do": []})
+        for v in ("1.0.0-alpha.1+b2", "01.0.0", "1.0", "1.0.0-", "v1.0.0")
+    ],
+    *[
+        (f"endpoint {e!r}", _http(e))
+        for e in ("http://x", "x+y://z", "/relative", "${ .u }", "  ${ .u }  ", "${}", "mailto:a@b")
+    ],
+    *[(f"endpoint uri {e!r}", _http({"uri": e})) for e in ("https://x/{id}", "x", "${ .u }")],
+    *[
+        (f"wait {d!r}", _with_task({"wait": d}))
+        for d in ("PT", "P1D", "PT1.5S", "P1Y2M3W4DT5H6M7S", "pt1s", "P1DT", "${ .d }", "P", "PT0S")
+    ],
+    *[(f"wait {d!r}", _with_task({"wait": d})) for d in ({"seconds": 1.5}, {"weeks": 1}, {}, {"days": -1})],
+    *[(f"instance {i!r}", _raise(instance=i)) for i in ("/do/0", "", "abc", "/a~2", "/a~0b", "${ .x }")],
+    *[
+        (f"error type {t!r}", _raise(type=t))
+        for t in ("about:blank", "https://e.example/x", "${ .t }", "relative/type")
+    ],
+    *[
+        (f"event time {t!r}", _emit(t))
+        for t in (
+            "2025-01-01T00:00:00Z",
+            "2025-01-01T00:00:00.5+02:00",
+            "2025-01-01",
+            "${ now }",
+            "yesterday",
+        )
+    ],
+    *[(f"grpc port {p!r}", _grpc(p)) for p in (-1, 0, 65535, 65536, "80")],
+    *[(f"set {s!r}", _with_task({"set": s})) for s in ({}, "", "x", {"a": None}, [])],
+    ("switch []", _with_task({"switch": []})),
+    ("raise by name", _with_task({"raise": {"error": "known"}})),
+    ("status as float", _raise(status=400.5)),
+    ("for without in", _with_task({"for": {"each": "x"}, "do": []})),
+    ("try without catch", _with_task({"try": []})),
+    ("fork without branches", _with_task({"fork": {"compete": True}})),
+    ("two task kinds", _with_task({"set": {"a": 1}, "wait": "PT1S"})),
+    ("a call of a function named like a protocol's prefix", _with_task({"call": "httpx"})),
+]
+
+
+@pytest.mark.parametrize(("name", "raw"), _EDGES, ids=[name for name, _ in _EDGES])
+def test_edge_values_are_judged_alike_by_the_official_schema_and_our_models(
+    name: str, raw: dict[str, Any], official: Any
+) -> None:
+    schema_accepts = next(official.iter_errors(raw), None) is None
+    assert (schema_problems(raw) == []) == schema_accepts
