@@ -37,6 +37,7 @@ from baton.server.idempotency import (
 from baton.server.inspection import RunRecord, RunStore
 from baton.server.intake import IntakeError
 from baton.server.metrics import Metrics
+from baton.server.policies import PolicyDenied, PolicyOutcome
 from baton.server.reload import Registry, ReloadResult, watch
 from baton.server.responses import (
     ERROR_TYPES,
@@ -97,7 +98,7 @@ class Server:
         )
         self._owns_env = env is None
         self.builder = FlowBuilder(self.env, limits=limits)
-        self.registry = Registry(paths, factory=self.builder.build)
+        self.registry = Registry(paths, factory=self.builder.build, secrets=self.env.secrets)
         self.router = Router()
         self.idempotency = InMemoryIdempotencyStore() if idempotency is None else idempotency
         self.tracing = tracing
@@ -170,6 +171,14 @@ class Server:
             )
         definition = selection.definition
         headers[VERSION_HEADER] = definition.version
+        outcomes: tuple[PolicyOutcome, ...] = ()
+        if definition.gate is not None:
+            try:
+                outcomes = definition.gate.check(request.headers, request.remote)
+            except PolicyDenied as denied:
+                self.metrics.refused.labels(definition.name, denied.outcomes[-1].check).inc()
+                headers.update(denied.headers)
+                return problem_response(denied.problem, headers=headers)
         try:
             data, raw = await definition.intake.read(request)
             deadline = deadline_for(request.headers, timeout_seconds=definition.manifest.spec.timeout_seconds)
@@ -184,7 +193,7 @@ class Server:
         key = request.headers.get(IDEMPOTENCY_HEADER)
         if key is None:
             return await self._run(
-                request, definition, selection.routed_by, data, deadline, correlation, headers
+                request, definition, selection.routed_by, data, deadline, correlation, headers, outcomes
             )
         if not 0 < len(key) <= _IDEMPOTENCY_KEY_MAX or not key.isprintable():
             return problem_response(
@@ -213,7 +222,7 @@ class Server:
         assert isinstance(claim, Claimed)
         try:
             response = await self._run(
-                request, definition, selection.routed_by, data, deadline, correlation, headers
+                request, definition, selection.routed_by, data, deadline, correlation, headers, outcomes
             )
         except BaseException:
             await self.idempotency.release(scoped)
@@ -237,6 +246,7 @@ class Server:
         deadline: float | None,
         correlation: Correlation,
         headers: dict[str, str],
+        outcomes: tuple[PolicyOutcome, ...] = (),
     ) -> web.Response:
         run_id = new_run_id()
         headers[RUN_ID_HEADER] = run_id
@@ -249,6 +259,7 @@ class Server:
             trace_id=correlation.trace_id,
             started_at=time.time(),
             started_monotonic=time.monotonic(),
+            policies=outcomes,
         )
         tracer = None
         if self.tracing is not None:
@@ -264,6 +275,7 @@ class Server:
                     "baton.routed_by": routed_by,
                     "baton.run_id": run_id,
                     "baton.request_id": correlation.request_id,
+                    "baton.policies": [f"{o.policy}:{o.check}:allowed" for o in outcomes],
                 },
             )
             record.trace_id = tracer.trace_id

@@ -13,6 +13,7 @@ from typing import Any, Literal, Protocol
 
 from baton.manifests import Endpoint, Workflow
 from baton.server.intake import Intake
+from baton.server.policies import Gate
 from baton.server.responses import ErrorLike
 
 __all__ = [
@@ -104,6 +105,9 @@ class Definition:
     weight: int
     intake: Intake
     canary: bool = False
+    #: The Policies of ``spec.policies``, bound when the router is built (they may live in
+    #: other files than the manifest).
+    gate: Gate | None = None
 
     @property
     def endpoint(self) -> Endpoint:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from baton.server.definitions import RunReport, TaskEntry
+from baton.server.policies import PolicyOutcome
 from baton.server.responses import Problem
 
 __all__ = ["RunRecord", "RunStore"]
@@ -37,6 +38,7 @@ class RunRecord:
     output: Any = None
     problem: Problem | None = None
     report: RunReport | None = field(default=None, repr=False)
+    policies: tuple[PolicyOutcome, ...] = ()
 
     def timeline(self) -> Sequence[TaskEntry]:
         return () if self.report is None else self.report.timeline()
@@ -63,6 +65,7 @@ class RunRecord:
             out["output"] = self.output
         if self.problem is not None:
             out["error"] = self.problem.as_json()
+        out["policies"] = [outcome.as_json() for outcome in self.policies]
         out["timeline"] = [entry.as_json() for entry in self.timeline()]
         return out
 

@@ -9,13 +9,17 @@ refused keeps its previous definitions serving; a deleted file stops serving.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from baton.server.definitions import Definition
 from baton.server.errors import DefinitionProblem
 from baton.server.loading import FlowFactory, LoadedFile, load_file, manifest_files
+from baton.server.policies import build_gate, gate_problems
 from baton.server.routing import Router, build_router
 
 __all__ = ["Registry", "ReloadResult", "watch"]
@@ -33,9 +37,12 @@ class ReloadResult:
 class Registry:
     """The files being served and the router built from them."""
 
-    def __init__(self, paths: Sequence[Path], *, factory: FlowFactory) -> None:
+    def __init__(
+        self, paths: Sequence[Path], *, factory: FlowFactory, secrets: Mapping[str, Any] | None = None
+    ) -> None:
         self.paths = tuple(paths)
         self._factory = factory
+        self._secrets: Mapping[str, Any] = secrets or {}
         self._files: dict[str, LoadedFile] = {}
         self._refused: dict[str, list[DefinitionProblem]] = {}
         self.problems: tuple[DefinitionProblem, ...] = ()
@@ -78,10 +85,33 @@ class Registry:
             else:
                 self._refused.pop(name, None)
             self._files[name] = loaded
-        definitions = [d for loaded in self._files.values() for d in loaded.definitions]
+        definitions, unbound = self._bind_policies()
         router, conflicts = build_router(definitions)
-        self.problems = (*missing, *(p for found in self._refused.values() for p in found), *conflicts)
+        self.problems = (
+            *missing,
+            *(p for found in self._refused.values() for p in found),
+            *unbound,
+            *conflicts,
+        )
         return ReloadResult(tuple(changed), self.problems, router)
+
+    def _bind_policies(self) -> tuple[list[Definition], list[DefinitionProblem]]:
+        policies = {p.metadata.name: p for loaded in self._files.values() for p in loaded.policies}
+        definitions: list[Definition] = []
+        problems: list[DefinitionProblem] = []
+        for loaded in self._files.values():
+            for definition in loaded.definitions:
+                names = definition.manifest.spec.policies
+                if not names:
+                    definitions.append(definition)
+                    continue
+                found = gate_problems(names, policies, self._secrets)
+                if found:
+                    problems.extend(DefinitionProblem(definition.file, "spec.policies", m) for m in found)
+                    continue
+                gate = build_gate(names, policies, self._secrets)
+                definitions.append(dataclasses.replace(definition, gate=gate))
+        return definitions, problems
 
 
 async def watch(

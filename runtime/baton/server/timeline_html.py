@@ -68,6 +68,17 @@ def render_run(record: RunRecord) -> str:
     ]
     parts += [f"<dt>{escape(k)}</dt><dd>{escape(str(v))}</dd>" for k, v in facts]
     parts.append("</dl>")
+    if detail["policies"]:
+        parts.append(
+            "<p>Policies: "
+            + "; ".join(
+                escape(
+                    f"{p['policy']} {p['check']}: {'allowed' if p['allowed'] else 'denied'} ({p['detail']})"
+                )
+                for p in detail["policies"]
+            )
+            + "</p>"
+        )
     if "error" in detail:
         error = detail["error"]
         parts.append(
