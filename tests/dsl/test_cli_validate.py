@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -209,3 +211,17 @@ def test_the_engines_extensions_are_checked_by_compiling(
     assert main(["validate", str(tmp_path)]) == 1
     ((line),) = capsys.readouterr().out.splitlines()
     assert line.startswith(f"{parent}: do[1].fan.metadata: baton.quorum must be an integer from 1")
+
+
+def test_a_dash_reads_the_document_from_stdin(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    class Stdin:
+        buffer = io.BytesIO(INVALID.encode())
+
+    monkeypatch.setattr(sys, "stdin", Stdin)
+    assert main(["validate", "-"]) == 1
+    assert (
+        capsys.readouterr().out.splitlines()[0]
+        == "<stdin>: do[2].fetchUser.call: call: grpc is not supported by Baton"
+    )

@@ -495,3 +495,22 @@ def test_openapi_calls_are_run_and_their_parameters_checked() -> None:
         }
     )
     assert [(p.path, p.severity) for p in validate(raw)] == [("do[0].find.with.parameters.status", "error")]
+
+
+def test_catalog_functions_name_a_declared_catalog_and_are_not_run() -> None:
+    raw = doc(
+        {"a": {"call": "log:0.5.2@global"}},
+        {"b": {"call": "log:1.0.0@default"}},
+        {"c": {"call": "log:1.0.0@elsewhere"}},
+        use={"catalogs": {"global": {"endpoint": "https://catalog.example.com"}}},
+    )
+    assert [(p.path, p.message, p.severity) for p in validate(raw)] == [
+        (
+            "use.catalogs",
+            "catalogs are not supported by Baton (functions must be in use.functions)",
+            "unsupported",
+        ),
+        ("do[0].a.call", "functions from catalogs are not supported by Baton", "unsupported"),
+        ("do[1].b.call", "functions from catalogs are not supported by Baton", "unsupported"),
+        ("do[2].c.call", "catalog 'elsewhere' is not declared in use.catalogs", "error"),
+    ]

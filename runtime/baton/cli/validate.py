@@ -126,15 +126,19 @@ _Findings = list["Problem | _Document"]
 
 
 def _check_file(path: Path) -> _Findings:
+    return _check_source(path, str(path))
+
+
+def _check_source(source: Path | bytes, name: str) -> _Findings:
     try:
-        items = dsl.read_documents(path, origin=str(path))
+        items = dsl.read_documents(source, origin=name)
     except DocumentError as exc:
         return list(exc.problems)
     if not items:
-        return [Problem("", "is empty: a workflow document is a mapping with document and do", str(path))]
+        return [Problem("", "is empty: a workflow document is a mapping with document and do", name)]
     findings: _Findings = []
     for number, item in enumerate(items, 1):
-        findings.extend(_check_item(item, f"{path}#{number}" if len(items) > 1 else str(path)))
+        findings.extend(_check_item(item, f"{name}#{number}" if len(items) > 1 else name))
     return findings
 
 
@@ -201,6 +205,10 @@ def validate_paths(targets: list[Path]) -> tuple[int, list[Problem]]:
     count = 0
     findings: _Findings = []
     for target in targets:
+        if str(target) == "-":
+            count += 1
+            findings.extend(_check_source(sys.stdin.buffer.read(dsl.DEFAULT_LIMITS.max_bytes + 1), "<stdin>"))
+            continue
         if not target.exists():
             findings.append(Problem("", "no such file or folder", str(target)))
             continue
@@ -223,7 +231,7 @@ def register(subparsers: Any) -> None:
             "Exit 0 when all are valid, 1 when there are problems."
         ),
     )
-    parser.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files or folders")
+    parser.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files or folders; - reads stdin")
     parser.add_argument(
         "--output", choices=("text", "json"), default="text", help="json: one object for CI tools"
     )

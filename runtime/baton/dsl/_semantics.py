@@ -190,6 +190,14 @@ class _Checker:
         if not isinstance(call, str):
             return
         self.strict_leaves(arguments, with_path, variables)
+        if "@" in call and call not in self.functions:
+            # {function}:{version}@{catalog}: resolved from a catalog at run time (dsl.md, Catalogs).
+            catalog = call.rpartition("@")[2]
+            if catalog != "default" and catalog not in _names(self.use.get("catalogs")):
+                self.error(key(path, "call"), f"catalog '{catalog}' is not declared in use.catalogs")
+            else:
+                self.unsupported(key(path, "call"), "functions from catalogs are not supported by Baton")
+            return
         if call not in self.functions:
             self.error(key(path, "call"), f"function '{call}' is not declared in use.functions")
             return
