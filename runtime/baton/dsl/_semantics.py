@@ -190,6 +190,10 @@ class _Checker:
         if not isinstance(call, str):
             return
         self.strict_leaves(arguments, with_path, variables)
+        if "://" in call and call not in self.functions:
+            # A function definition published at a URL (dsl.md, "Using a Custom Function").
+            self.unsupported(key(path, "call"), "functions fetched from a URL are not supported by Baton")
+            return
         if "@" in call and call not in self.functions:
             # {function}:{version}@{catalog}: resolved from a catalog at run time (dsl.md, Catalogs).
             catalog = call.rpartition("@")[2]
