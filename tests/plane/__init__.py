@@ -1,0 +1,1 @@
+"""The real test plane: Kubernetes, Jaeger, helm and kubectl built from registries (README.md)."""
