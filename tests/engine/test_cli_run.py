@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
@@ -197,3 +198,95 @@ def test_the_step_budget_can_be_set_from_the_command_line(
     err = capsys.readouterr().err
     assert "Step budget exhausted" in err
     assert "more than 25 tasks" in err
+
+
+MANIFEST = """\
+apiVersion: baton.dev/v1alpha1
+kind: Workflow
+metadata: {name: bump}
+spec:
+  endpoint: {method: POST, path: /bump}
+  workflow:
+    document: {dsl: '1.0.3', namespace: demo, name: bump, version: '1.0.0'}
+    do:
+      - bump:
+          set: {n: '${ .n + 1 }'}
+"""
+
+
+def test_a_workflow_manifest_runs_the_document_under_spec_workflow(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "bump.yaml"
+    path.write_text(MANIFEST)
+    assert main(["run", str(path), "--input", '{"n": 1}']) == 0
+    assert json.loads(capsys.readouterr().out) == {"n": 2}
+
+
+def test_problems_in_a_manifest_are_located_under_spec_workflow(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "broken.yaml"
+    path.write_text(MANIFEST + "      - missing:\n          call: nowhere\n")
+    assert main(["run", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}: spec.workflow.do[1].missing.call: function 'nowhere' is not declared" in err
+    assert "Traceback" not in err
+
+
+def test_a_manifest_without_its_required_fields_is_refused_like_baton_validate_refuses_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "no-endpoint.yaml"
+    path.write_text(MANIFEST.replace("  endpoint: {method: POST, path: /bump}\n", ""))
+    assert main(["validate", str(path)]) == 1
+    refused = capsys.readouterr().out.splitlines()
+    assert any("endpoint" in line for line in refused)
+    assert main(["run", str(path)]) == 2
+    assert capsys.readouterr().err.splitlines() == refused
+
+
+def test_a_file_holding_no_workflow_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "policy.yaml"
+    path.write_text("apiVersion: baton.dev/v1alpha1\nkind: Policy\nmetadata: {name: open}\nspec: {}\n")
+    assert main(["run", str(path)]) == 2
+    assert f"{path}: holds no workflow to run" in capsys.readouterr().err
+
+
+def test_the_first_workflow_of_a_stream_runs_and_the_others_are_its_catalog(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "stream.yaml"
+    path.write_text(
+        MANIFEST
+        + "      - twice:\n          run:\n"
+        + "            workflow: {namespace: lib, name: double, version: '1.0.0'}\n"
+        + "---\n"
+        + "document: {dsl: '1.0.3', namespace: lib, name: double, version: '1.0.0'}\n"
+        + "do:\n  - twice:\n      set: {n: '${ .n * 2 }'}\n"
+    )
+    assert main(["run", str(path), "--input", '{"n": 3}']) == 0
+    assert json.loads(capsys.readouterr().out) == {"n": 8}
+
+
+async def test_the_bundled_hello_manifest_runs_from_the_command_line_against_the_shop() -> None:
+    from baton.demo import EXAMPLES_DIR, Shop, serve
+
+    async with serve(Shop(latency_scale=0.0)) as base_url:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-c",
+            "import sys; from baton.cli.main import main; sys.exit(main())",
+            "run",
+            str(EXAMPLES_DIR / "hello.yaml"),
+            "--input",
+            '{"userId": 42}',
+            "--map-host",
+            f"users.shop.internal={base_url}",
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await asyncio.wait_for(process.communicate(), timeout=60)
+    assert process.returncode == 0, err.decode()
+    output = json.loads(out)
+    assert output["greeting"] == "Hello, Ada Lovelace!"

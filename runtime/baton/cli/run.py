@@ -1,5 +1,10 @@
 """``baton run FILE --input JSON [--timeline]``: execute one workflow locally, no cluster.
 
+FILE is what ``baton validate`` reads: a bare DSL document or a Baton ``Workflow`` manifest
+(the document under ``spec.workflow``), so the manifest a cluster runs also runs here. Its
+first workflow runs; the file's other documents and ``--catalog`` are what ``run: workflow``
+may reach.
+
 Exit codes: 0 the run completed (its output on stdout, as JSON); 1 it faulted (the problem
 details on stderr, never a traceback); 2 the document is invalid (the same messages as
 ``baton validate``) or the command line is wrong.
@@ -11,9 +16,12 @@ import argparse
 import asyncio
 import json
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
+from baton import dsl
+from baton.cli.validate import embedded_documents, validate_paths
 from baton.engine import (
     Catalog,
     CompileError,
@@ -31,9 +39,12 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "run",
         help="run a workflow locally and print its output",
-        description="Run one workflow document locally and print its output as JSON.",
+        description=(
+            "Run one workflow (a DSL document, or a Baton Workflow manifest's spec.workflow) "
+            "locally and print its output as JSON."
+        ),
     )
-    parser.add_argument("file", type=Path, help="workflow document (YAML or JSON)")
+    parser.add_argument("file", type=Path, help="workflow document or Baton Workflow manifest (YAML or JSON)")
     parser.add_argument(
         "--input",
         default="null",
@@ -90,30 +101,51 @@ def _read_data(text: str, *, what: str) -> Any:
         raise ValueError(f"{what} is not valid JSON: {exc}") from exc
 
 
-def _load(paths: list[Path]) -> tuple[list[Any], list[str]]:
-    """Documents from files/folders via baton.dsl, and the messages of any invalid ones."""
-    from baton import dsl
+def _workflows(path: Path) -> list[Mapping[str, Any]]:
+    """The DSL documents of a file or folder that validation passed, in the order they stand.
 
-    documents: list[Any] = []
-    messages: list[str] = []
-    for path in paths:
-        files = (
-            sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml", ".json"))
-            if path.is_dir()
-            else [path]
-        )
-        for file in files:
-            try:
-                document = dsl.load_document(file, origin=str(file))
-            except dsl.DocumentError as exc:
-                messages.extend(str(problem) for problem in exc.problems)
-                continue
-            problems = dsl.validate(document, file=str(file))
-            if problems:
-                messages.extend(str(problem) for problem in problems)
-            else:
-                documents.append(document)
-    return documents, messages
+    Manifests are unwrapped by ``baton validate``'s own extraction, so that whatever it
+    accepts (a bare document, a ``Workflow`` manifest, a multi-document stream) runs alike.
+    """
+    files = (
+        sorted(p for p in path.rglob("*") if p.suffix.lower() in (".yaml", ".yml", ".json") and p.is_file())
+        if path.is_dir()
+        else [path]
+    )
+    found: list[Mapping[str, Any]] = []
+    for file in files:
+        for item in dsl.read_documents(file, origin=str(file)):
+            if isinstance(item, dict):
+                found.extend(
+                    doc for _, doc in embedded_documents(item, str(file))[0] if isinstance(doc, dict)
+                )
+    return found
+
+
+def _load(file: Path, catalog: list[Path]) -> tuple[Mapping[str, Any], Catalog]:
+    """The workflow to run (the file's first) and every document ``run: workflow`` may reach.
+
+    Raises ``_Invalid`` with ``baton validate``'s messages (manifest problems carry their
+    ``spec.workflow.`` prefix) when any of them is not runnable.
+    """
+    _, problems = validate_paths([file, *catalog])
+    if problems:
+        raise _Invalid([str(problem) for problem in problems])
+    try:
+        own = _workflows(file)
+        others = [document for path in catalog for document in _workflows(path)]
+    except dsl.DocumentError as exc:  # changed on disk since it was validated
+        raise _Invalid([str(problem) for problem in exc.problems]) from None
+    if not own:
+        raise _Invalid([f"{file}: holds no workflow to run (a DSL document or a Baton Workflow manifest)"])
+    # The run's own document is added last so that it wins over a same-named one elsewhere.
+    return own[0], Catalog([*others, *own[1:], own[0]])
+
+
+class _Invalid(Exception):
+    def __init__(self, messages: list[str]) -> None:
+        super().__init__(messages[0])
+        self.messages = messages
 
 
 def _main(args: argparse.Namespace) -> int:
@@ -130,20 +162,18 @@ def _main(args: argparse.Namespace) -> int:
         if not sep or not host or not url.startswith(("http://", "https://")):
             return _fail(f"--map-host expects HOST=http(s)://..., got {mapping!r}", 2)
         host_map[host] = url
-    if not args.file.is_file():
+    if args.file.is_dir():
+        return _fail(f"{args.file}: is a folder; give the one workflow file to run", 2)
+    if not args.file.exists():
         return _fail(f"{args.file}: no such file", 2)
-    documents, messages = _load([args.file])
-    catalog_documents, catalog_messages = _load(list(args.catalog))
-    messages += catalog_messages
-    if messages:
-        for line in messages:
+    try:
+        document, catalog = _load(args.file, list(args.catalog))
+        compiled = compile_workflow(document, catalog=catalog, limits=Limits(max_steps=args.max_steps))
+    except _Invalid as exc:
+        for line in exc.messages:
             print(line, file=sys.stderr)
         return 2
-    catalog = Catalog([*documents, *catalog_documents])
-    limits = Limits(max_steps=args.max_steps)
-    try:
-        compiled = compile_workflow(documents[0], catalog=catalog, limits=limits)
-    except CompileError as exc:
+    except CompileError as exc:  # only a limit given here can refuse what validation passed
         for path, message in exc.problems:
             print(f"{args.file}: {path}: {message}", file=sys.stderr)
         return 2
