@@ -225,3 +225,57 @@ def test_a_dash_reads_the_document_from_stdin(
         capsys.readouterr().out.splitlines()[0]
         == "<stdin>: do[2].fetchUser.call: call: grpc is not supported by Baton"
     )
+
+
+MANIFEST = (DOCUMENTS / "baton-manifest.yaml").read_text()
+KUSTOMIZATION = (
+    "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - flow.yaml\n"
+)
+PATCH = (
+    "apiVersion: baton.dev/v1alpha1\nkind: Workflow\nmetadata: {name: greet}\n"
+    "spec:\n  rollout:\n    canary:\n      weight: 10\n      workflow:\n"
+    "        document: {dsl: '1.0.3', namespace: default, name: greet, version: 'VERSION'}\n"
+    "        do:\n          - greet: {set: {message: hi}}\n"
+)
+
+
+def test_a_kustomize_folder_reads_unlisted_files_as_patches(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(tmp_path, "kustomization.yaml", KUSTOMIZATION)
+    write(tmp_path, "flow.yaml", MANIFEST)
+    patch = write(tmp_path, "canary.yaml", PATCH.replace("VERSION", "2.0.0"))
+    assert main(["validate", str(tmp_path)]) == 0
+    capsys.readouterr()
+    patch.write_text(PATCH.replace("VERSION", "two"))
+    assert main(["validate", str(tmp_path)]) == 1
+    assert capsys.readouterr().out.splitlines() == [
+        f"{patch}: spec.rollout.canary.workflow.document.version: "
+        "must be a semantic version such as 1.0.0 (quote it in YAML)"
+    ]
+
+
+def test_the_same_patch_named_alone_is_checked_as_a_whole_resource(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    patch = write(tmp_path, "canary.yaml", PATCH.replace("VERSION", "2.0.0"))
+    assert main(["validate", str(patch)]) == 1
+    assert capsys.readouterr().out.splitlines() == [
+        f"{patch}: spec: missing required property 'endpoint'",
+        f"{patch}: spec: missing required property 'workflow'",
+    ]
+
+
+def test_yaml_that_is_not_a_workflow_is_skipped_in_folders_but_not_when_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fragment = write(tmp_path, "values.yaml", "data:\n  key: value\n")
+    write(tmp_path, "ok.yaml", VALID)
+    assert main(["validate", str(tmp_path)]) == 0
+    capsys.readouterr()
+    assert main(["validate", str(fragment)]) == 1
+    assert capsys.readouterr().out.splitlines() == [
+        f"{fragment}: missing required property 'document'",
+        f"{fragment}: missing required property 'do'",
+        f"{fragment}: data: unknown property 'data'",
+    ]

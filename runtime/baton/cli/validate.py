@@ -4,7 +4,9 @@ Files are checked whatever their name; folders are searched for ``*.yaml``, ``*.
 ``*.json``. A Baton ``Workflow`` manifest is checked as a manifest and its embedded DSL
 document(s) as documents, with paths prefixed by where they sit (``spec.workflow.do[0]...``).
 A file may hold several YAML documents (``---``), as Kubernetes manifests do; the Nth of
-them is named ``file#N``. Other Kubernetes resources found beside Baton's are skipped.
+them is named ``file#N``. In folders, other Kubernetes resources and YAML that is neither a
+workflow nor a resource are skipped, and in a kustomize folder the files its ``resources``
+do not list are read as patches: partial resources whose complete workflows are checked.
 
 Documents the DSL checks pass are then compiled by the engine, which knows Baton's own
 extensions (fork join policies, compensation) and resolves ``run: workflow`` among all the
@@ -25,7 +27,7 @@ import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import ValidationError
 
@@ -56,6 +58,11 @@ def _manifest_problems(model: Any, raw: dict[str, Any], file: str) -> list[Probl
                     path += f"[{part}]"
                 elif not part.startswith("function-"):
                     path += f".{part}" if path else part
+            if error["type"] == "missing":
+                # The DSL's wording: the parent's path and the name of what is missing.
+                parent, _, name = path.rpartition(".")
+                problems.append(Problem(parent, f"missing required property '{name}'", file))
+                continue
             message = str(error["msg"]).removeprefix("Value error, ")
             problems.append(Problem(path, message[:1].lower() + message[1:], file))
     return problems
@@ -125,11 +132,19 @@ class _Document:
 _Findings = list["Problem | _Document"]
 
 
-def _check_file(path: Path) -> _Findings:
-    return _check_source(path, str(path))
+#: How a file found in a folder is read. ``explicit``: named on the command line, checked
+#: whatever it holds. ``found``: met while searching a folder, skipped unless it looks like a
+#: workflow or a Kubernetes resource. ``patch``: a kustomize patch (a file of a kustomize
+#: folder that its ``resources`` do not list), in which resources are partial by design.
+Mode = Literal["explicit", "found", "patch"]
+_WORKFLOW_KEYS = frozenset({"document", "do", "apiVersion", "kind"})
 
 
-def _check_source(source: Path | bytes, name: str) -> _Findings:
+def _check_file(path: Path, mode: Mode = "explicit") -> _Findings:
+    return _check_source(path, str(path), mode)
+
+
+def _check_source(source: Path | bytes, name: str, mode: Mode = "explicit") -> _Findings:
     try:
         items = dsl.read_documents(source, origin=name)
     except DocumentError as exc:
@@ -138,15 +153,22 @@ def _check_source(source: Path | bytes, name: str) -> _Findings:
         return [Problem("", "is empty: a workflow document is a mapping with document and do", name)]
     findings: _Findings = []
     for number, item in enumerate(items, 1):
-        findings.extend(_check_item(item, f"{name}#{number}" if len(items) > 1 else name))
+        findings.extend(_check_item(item, f"{name}#{number}" if len(items) > 1 else name, mode))
     return findings
 
 
-def _check_item(raw: Any, file: str) -> _Findings:
+def _check_item(raw: Any, file: str, mode: Mode) -> _Findings:
+    if mode != "explicit" and not (isinstance(raw, dict) and _WORKFLOW_KEYS & raw.keys()):
+        return []  # some other YAML kept in the folder (a ConfigMap fragment, values, ...)
     if not isinstance(raw, dict):
         kind = "a list" if isinstance(raw, list) else "empty" if raw is None else "a single value"
         return [Problem("", f"must be a mapping with document and do, not {kind}", file)]
     documents, problems = embedded_documents(raw, file)
+    if mode == "patch":
+        problems = [p for p in problems if not p.message.startswith("missing required property")]
+        documents = [
+            (prefix, d) for prefix, d in documents if isinstance(d, dict) and {"document", "do"} <= d.keys()
+        ]
     findings: _Findings = list(problems)
     for prefix, document in documents:
         if not isinstance(document, dict):
@@ -191,13 +213,36 @@ def _flatten(findings: _Findings) -> list[Problem]:
     return problems
 
 
-def _files(target: Path) -> Iterator[Path]:
-    if target.is_dir():
-        yield from sorted(
-            path for path in target.rglob("*") if path.suffix.lower() in _SUFFIXES and path.is_file()
-        )
-    else:
-        yield target
+_KUSTOMIZATIONS = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+
+
+def _kustomize_resources(folder: Path) -> set[Path] | None:
+    """The files a kustomization in ``folder`` lists as resources (``None``: not kustomize)."""
+    for name in _KUSTOMIZATIONS:
+        if (folder / name).is_file():
+            try:
+                raw = dsl.read_document(folder / name, origin=name)
+            except DocumentError:
+                return set()
+            listed = raw.get("resources")
+            entries = listed if isinstance(listed, list) else []
+            return {(folder / entry).resolve() for entry in entries if isinstance(entry, str)}
+    return None
+
+
+def _files(target: Path) -> Iterator[tuple[Path, Mode]]:
+    if not target.is_dir():
+        yield target, "explicit"
+        return
+    resources: dict[Path, set[Path] | None] = {}
+    for path in sorted(target.rglob("*")):
+        if path.suffix.lower() not in _SUFFIXES or not path.is_file() or path.name in _KUSTOMIZATIONS:
+            continue
+        folder = path.parent
+        if folder not in resources:
+            resources[folder] = _kustomize_resources(folder)
+        listed = resources[folder]
+        yield path, "patch" if listed is not None and path.resolve() not in listed else "found"
 
 
 def validate_paths(targets: list[Path]) -> tuple[int, list[Problem]]:
@@ -215,9 +260,9 @@ def validate_paths(targets: list[Path]) -> tuple[int, list[Problem]]:
         files = list(_files(target))
         if not files:
             findings.append(Problem("", "holds no .yaml, .yml or .json files", str(target)))
-        for file in files:
+        for file, mode in files:
             count += 1
-            findings.extend(_check_file(file))
+            findings.extend(_check_file(file, mode))
     return count, _flatten(findings)
 
 

@@ -58,8 +58,9 @@ def _vocabulary() -> tuple[str, ...]:
 
 def _suggestion(name: str) -> str:
     vocabulary = _vocabulary()
-    same_but_case = [known for known in vocabulary if known.lower() == name.lower()]
-    hint = same_but_case or difflib.get_close_matches(name, vocabulary, n=1, cutoff=0.75)
+    others = [known for known in vocabulary if known != name]
+    same_but_case = [known for known in others if known.lower() == name.lower()]
+    hint = same_but_case or difflib.get_close_matches(name, others, n=1, cutoff=0.75)
     return f" (did you mean '{hint[0]}'?)" if hint else ""
 
 
