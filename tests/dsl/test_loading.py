@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from pathlib import Path
 
 import pytest
@@ -233,3 +234,61 @@ def test_unreadable_paths_are_problems_not_exceptions(tmp_path: Path) -> None:
         ("", "cannot read: No such file or directory")
     ]
     assert problems_of(tmp_path, origin="folder") == [("", "is a folder, not a file")]
+
+
+YAML_FEATURES = """\
+plain: text with spaces
+quoted: "tab\\there \\u00e9"
+single: 'it''s'
+literal: |
+  line one
+    indented
+  line three
+folded: >-
+  folded
+  lines
+numbers: [1, -2, 3.5, .5, 0x10]
+empty_list: []
+empty_map: {}
+nulls: [~, null, ]
+anchored: &shared {a: 1, b: [x, y]}
+aliased: *shared
+nested:
+  - name: first
+    tags: [a, b]
+  - {name: second, tags: []}
+"multi word key": 1
+? complex
+: value
+"""
+
+
+def test_the_reader_builds_the_same_data_as_pyyaml_where_yaml_1_1_and_1_2_agree() -> None:
+    import yaml
+
+    assert read_document(YAML_FEATURES) == yaml.safe_load(YAML_FEATURES)
+
+
+def test_the_reader_agrees_with_pyyaml_on_every_yaml_block_of_the_specification() -> None:
+    import yaml
+
+    from .conftest import FEATURES, specification_examples
+
+    texts = [text for _, text in specification_examples()]
+    for feature in sorted(FEATURES.glob("*.feature")) if FEATURES.is_dir() else []:
+        texts += [
+            match.group(1) for match in re.finditer(r'"""yaml\n(.*?)"""', feature.read_text(), re.DOTALL)
+        ]
+    if not texts:
+        pytest.skip("the specification is not in ../shared")
+    compared = 0
+    for text in texts:
+        try:
+            expected = yaml.safe_load(text)
+        except yaml.YAMLError:
+            continue
+        if not isinstance(expected, dict):
+            continue
+        assert read_document(text) == expected
+        compared += 1
+    assert compared > 50
