@@ -8,10 +8,11 @@ import contextlib
 import logging
 import signal
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 
 import aiohttp
 import kopf
+from aiohttp import web
 from prometheus_client import start_http_server
 
 from baton_operator.config import OperatorConfig
@@ -34,6 +35,7 @@ async def run(
 ) -> int:
     stop = stop or asyncio.Event()
     async with (
+        _health(config.health_port),
         Kube(load_configuration(kubeconfig)) as kube,
         aiohttp.ClientSession(timeout=_SCRAPE_TIMEOUT) as http,
     ):
@@ -59,9 +61,6 @@ async def run(
                 standalone=True,
                 stop_flag=stop,
                 memo=kopf.Memo(ctx=ctx),
-                liveness_endpoint=f"http://0.0.0.0:{config.health_port}/healthz"
-                if config.health_port
-                else None,
             )
         finally:
             # Leadership lost (not a signal) ends the process with 1, so its Deployment restarts
@@ -74,6 +73,29 @@ async def run(
             if elector is not None and not lost:
                 await elector.release()
         return 1 if lost else 0
+
+
+@contextlib.asynccontextmanager
+async def _health(port: int) -> AsyncIterator[None]:
+    """``/healthz`` for the whole process, standby included: a replica waiting for the Lease is
+    healthy, and must not be restarted by its liveness probe (Kopf's own endpoint starts only
+    with Kopf, that is, only on the leader)."""
+    if not port:
+        yield
+        return
+
+    async def ok(_: web.Request) -> web.Response:
+        return web.Response(text="ok\n")
+
+    app = web.Application()
+    app.router.add_get("/healthz", ok)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "0.0.0.0", port).start()
+    try:
+        yield
+    finally:
+        await runner.cleanup()
 
 
 @contextlib.contextmanager

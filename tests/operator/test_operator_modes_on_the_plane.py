@@ -118,7 +118,13 @@ def setup(
 
 
 def operator(
-    setup: Setup, workdir: Path, identity: str, *, metrics_port: int = 0, account: str | None = None
+    setup: Setup,
+    workdir: Path,
+    identity: str,
+    *,
+    metrics_port: int = 0,
+    health_port: int = 0,
+    account: str | None = None,
 ) -> Operator:
     token = setup.plane.service_account_token(setup.release_namespace, account or f"{setup.release}-operator")
     kubeconfig = setup.plane.kubeconfig_for_token(token, workdir / f"{identity}.kubeconfig")
@@ -131,7 +137,7 @@ def operator(
         "BATON_LEASE_NAMESPACE": setup.release_namespace,
         "BATON_IDENTITY": identity,
         "BATON_METRICS_PORT": str(metrics_port),
-        "BATON_HEALTH_PORT": "0",
+        "BATON_HEALTH_PORT": str(health_port),
     }
     env.pop("KUBECONFIG", None)
     return Operator(kubeconfig, env, workdir / f"{identity}.log")
@@ -145,7 +151,8 @@ def test_two_replicas_elect_one_leader_and_hand_over_on_a_clean_stop(setup: tupl
     world, workdir = setup
     metrics_port = free_port()
     first = operator(world, workdir, "replica-a", metrics_port=metrics_port)
-    second = operator(world, workdir, "replica-b")
+    health_port = free_port()
+    second = operator(world, workdir, "replica-b", health_port=health_port)
     first.start()
     try:
         wait_for("replica-a to lead", lambda: world.lease_holder() == "replica-a" or None)
@@ -153,6 +160,9 @@ def test_two_replicas_elect_one_leader_and_hand_over_on_a_clean_stop(setup: tupl
         wait_for(
             "replica-b to wait for the Lease", lambda: "waiting for the leader Lease" in second.text() or None
         )
+        # A standby replica is alive: its liveness probe must not restart it while it waits.
+        with urllib.request.urlopen(f"http://127.0.0.1:{health_port}/healthz", timeout=5) as response:
+            assert response.status == 200
 
         from kubernetes import client
 
