@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from baton.dsl import Document, DocumentError, Problem, read_document, support, validate
+from baton.dsl import Document, DocumentError, LoadLimits, Problem, read_document, support, validate
 
 from .conftest import ctk_workflows, specification_examples
 
@@ -532,3 +532,33 @@ def test_the_specifications_examples_and_the_conformance_kit_have_no_errors_only
             continue  # one example is not YAML; see test_schema_parity
         errors_found += [(name, p.path, p.message) for p in validate(raw) if p.severity == "error"]
     assert errors_found == []
+
+
+@pytest.mark.timeout(60)
+def test_an_oversized_expression_is_refused_before_jq_sees_it() -> None:
+    # 250 KB of ``.a + .a`` crashes libjq's compiler and 16 KB takes most of a second.
+    huge = "${ " + " + ".join([".a"] * 50_000) + " }"
+    assert errors(doc({"a": {"set": {"x": huge}}})) == [
+        ("do[0].a.set.x", "the expression is longer than 8,192 characters")
+    ]
+
+
+@pytest.mark.timeout(60)
+def test_the_expressions_of_a_document_have_a_total_budget() -> None:
+    expression = "${ " + " + ".join([".a"] * 1_500) + " }"
+    raw = doc(*({f"t{i}": {"set": {"x": expression}}} for i in range(60)))
+    found_errors = errors(raw)
+    assert len(found_errors) == 1
+    path, message = found_errors[0]
+    assert (
+        message
+        == "the document's expressions are longer than 262,144 characters together; the rest are not compiled"
+    )
+    assert path.startswith("do[")
+
+
+def test_the_expression_bounds_are_configurable() -> None:
+    limits = LoadLimits(max_expression_length=5)
+    assert [p.message for p in validate(doc({"a": {"set": {"x": "${ .abcdef }"}}}), limits=limits)] == [
+        "the expression is longer than 5 characters"
+    ]

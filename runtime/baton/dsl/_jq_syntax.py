@@ -47,7 +47,7 @@ def jq_compile_error(body: str, variables: frozenset[str]) -> str | None:
     return _compile_error(body, used & variables)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1024)
 def _compile_error(body: str, variables: frozenset[str]) -> str | None:
     try:
         jq.compile(body, args=dict.fromkeys(variables))

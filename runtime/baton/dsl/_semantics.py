@@ -14,6 +14,7 @@ from typing import Any
 
 from baton.dsl import _paths, support
 from baton.dsl._jq_syntax import STANDARD_VARIABLES, expression_body, jq_compile_error, strict_body
+from baton.dsl.loading import DEFAULT_LIMITS, LoadLimits
 from baton.dsl.models.calls import CALL_PROTOCOLS
 from baton.dsl.models.task_base import FLOW_DIRECTIVES
 from baton.dsl.models.tasks import task_kind
@@ -40,9 +41,12 @@ def _listing(names: Iterable[str]) -> str:
 
 
 class _Checker:
-    def __init__(self, raw: dict[str, Any], file: str | None) -> None:
+    def __init__(self, raw: dict[str, Any], file: str | None, limits: LoadLimits) -> None:
         self.raw = raw
         self.file = file
+        self.limits = limits
+        self.expressions_length = 0
+        self.over_budget = False
         self.problems: list[Problem] = []
         use = raw.get("use")
         self.use: dict[str, Any] = use if isinstance(use, dict) else {}
@@ -520,6 +524,20 @@ class _Checker:
                 self.strict_leaves(item, index(path, i), variables)
 
     def expression(self, body: str, path: str, variables: frozenset[str]) -> None:
+        limits = self.limits
+        if len(body) > limits.max_expression_length:
+            self.error(path, f"the expression is longer than {limits.max_expression_length:,} characters")
+            return
+        self.expressions_length += len(body)
+        if self.expressions_length > limits.max_expressions_length:
+            if not self.over_budget:
+                self.over_budget = True
+                message = (
+                    f"the document's expressions are longer than {limits.max_expressions_length:,} "
+                    "characters together; the rest are not compiled"
+                )
+                self.error(path, message)
+            return
         problem = jq_compile_error(body, variables)
         if problem is not None:
             self.error(path, f"invalid jq expression: {problem}")
@@ -530,5 +548,7 @@ class _Checker:
                     self.error(path, f"secret '{name}' is not declared in use.secrets")
 
 
-def semantic_problems(raw: dict[str, Any], *, file: str | None = None) -> list[Problem]:
-    return _Checker(raw, file).run()
+def semantic_problems(
+    raw: dict[str, Any], *, file: str | None = None, limits: LoadLimits = DEFAULT_LIMITS
+) -> list[Problem]:
+    return _Checker(raw, file, limits).run()

@@ -25,6 +25,12 @@ class LoadLimits:
     max_depth: int = 128
     #: Values (scalars, lists, mappings) after YAML aliases are expanded.
     max_nodes: int = 1_000_000
+    #: Characters in one runtime expression, and in all of a document's together. libjq's
+    #: compile time grows faster than linearly with a program's size (16 KB of ``.a + .a``
+    #: takes most of a second) and it crashes the process on a few hundred KB, so whatever
+    #: compiles expressions (this validator, the engine) must only see documents within these.
+    max_expression_length: int = 8 * 1024
+    max_expressions_length: int = 256 * 1024
 
 
 DEFAULT_LIMITS = LoadLimits()

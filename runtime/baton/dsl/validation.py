@@ -68,4 +68,6 @@ def validate(
             return exc.problems
         file = origin
         found = schema_problems(raw, file=file)
-    return sorted(found + semantic_problems(raw, file=file), key=lambda p: _paths.order(raw, p.path))
+    return sorted(
+        found + semantic_problems(raw, file=file, limits=limits), key=lambda p: _paths.order(raw, p.path)
+    )
