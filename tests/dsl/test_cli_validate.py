@@ -170,7 +170,7 @@ def test_a_kubernetes_stream_checks_baton_resources_and_skips_others(
     assert main(["validate", str(file)]) == 1
     out, err = capsys.readouterr()
     assert out.splitlines() == [
-        f"{file}#2: spec.surprise: extra inputs are not permitted",
+        f"{file}#2: spec.surprise: unknown property 'surprise'",
         f"{file}#4: kind: unknown Baton resource kind 'Gadget' (Workflow or Policy)",
     ]
     assert err.strip() == "1 file checked, 2 problems"

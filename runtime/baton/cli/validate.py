@@ -44,28 +44,17 @@ _SUFFIXES = (".yaml", ".yml", ".json")
 Extractor = Callable[[dict[str, Any], str], "tuple[list[tuple[str, Any]], list[Problem]] | None"]
 
 
+_EMBEDDED_PATHS = ("spec.workflow", "spec.rollout.canary.workflow")
+
+
 def _manifest_problems(model: Any, raw: dict[str, Any], file: str) -> list[Problem]:
-    problems: list[Problem] = []
     try:
         model.model_validate(raw)
     except ValidationError as exc:
-        for error in exc.errors(include_url=False):
-            if error["loc"][:2] == ("spec", "workflow") and error["type"] != "missing":
-                continue  # the document itself is checked below, with the DSL's messages
-            path = ""
-            for part in error["loc"]:
-                if isinstance(part, int):
-                    path += f"[{part}]"
-                elif not part.startswith("function-"):
-                    path += f".{part}" if path else part
-            if error["type"] == "missing":
-                # The DSL's wording: the parent's path and the name of what is missing.
-                parent, _, name = path.rpartition(".")
-                problems.append(Problem(parent, f"missing required property '{name}'", file))
-                continue
-            message = str(error["msg"]).removeprefix("Value error, ")
-            problems.append(Problem(path, message[:1].lower() + message[1:], file))
-    return problems
+        problems = dsl.problems_from_validation_error(exc, raw, file=file)
+        # The embedded documents are checked on their own, with the DSL's models.
+        return [p for p in problems if not p.path.startswith(_EMBEDDED_PATHS)]
+    return []
 
 
 def _baton_resource(raw: dict[str, Any], file: str) -> tuple[list[tuple[str, Any]], list[Problem]] | None:

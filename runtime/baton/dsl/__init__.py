@@ -17,7 +17,7 @@ from baton.dsl.support import (
     SUPPORTED_TASKS,
     is_supported,
 )
-from baton.dsl.validation import load_document, schema_problems, validate
+from baton.dsl.validation import load_document, problems_from_validation_error, schema_problems, validate
 
 __all__ = [
     *_models,
@@ -35,6 +35,7 @@ __all__ = [
     "is_supported",
     "iso_duration_seconds",
     "load_document",
+    "problems_from_validation_error",
     "read_document",
     "read_documents",
     "schema_problems",

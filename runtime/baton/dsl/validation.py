@@ -15,7 +15,18 @@ from baton.dsl.loading import DEFAULT_LIMITS, LoadLimits, read_document
 from baton.dsl.models import Document
 from baton.dsl.problems import DocumentError, Problem
 
-__all__ = ["load_document", "schema_problems", "validate"]
+__all__ = ["load_document", "problems_from_validation_error", "schema_problems", "validate"]
+
+
+def problems_from_validation_error(
+    exc: ValidationError, raw: Any, *, file: str | None = None
+) -> list[Problem]:
+    """A pydantic error on any model validated from ``raw``, told as ``validate`` tells problems.
+
+    For the layers above that validate their own models from plain data (manifests), so that
+    every message a user reads has the same paths and wording.
+    """
+    return list(problems_from(exc, raw, file=file))
 
 
 def schema_problems(raw: Mapping[str, Any], *, file: str | None = None) -> list[Problem]:
