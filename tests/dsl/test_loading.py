@@ -292,3 +292,12 @@ def test_the_reader_agrees_with_pyyaml_on_every_yaml_block_of_the_specification(
         assert read_document(text) == expected
         compared += 1
     assert compared > 50
+
+
+@pytest.mark.parametrize("text", ["? [a, b]\n: x\n", "? {a: 1}\n: x\n", "[a]: 1\n"])
+def test_a_list_or_mapping_as_a_key_is_refused(text: str) -> None:
+    assert problems_of(text) == [("", "a mapping key must be a plain value, not a list or mapping")]
+
+
+def test_an_anchored_key_can_be_aliased_as_a_value() -> None:
+    assert read_document("&k key: 1\nother: *k\n") == {"key": 1, "other": "key"}

@@ -125,7 +125,6 @@ class _Builder:
         self.nodes = 0
         self.documents = 0
         self.roots: list[Any] = []
-        self.done = False
 
     # -- where we are -------------------------------------------------------------------
     def frame_path(self, depth: int) -> str:
@@ -167,7 +166,7 @@ class _Builder:
         expected = f"{_CORE}seq" if isinstance(container, list) else f"{_CORE}map"
         if tag not in (None, "!", expected):
             raise self.fail(f"unsupported YAML tag {tag} (only JSON-like data is accepted)")
-        if isinstance(container, dict) and self.stack and self._expecting_key():
+        if self.stack and self._expecting_key():
             raise self.fail("a mapping key must be a plain value, not a list or mapping")
         if len(self.stack) >= self.max_depth:
             raise self.fail(f"the document is nested deeper than {self.max_depth} levels")
@@ -193,6 +192,8 @@ class _Builder:
     def scalar(self, event: Any) -> None:
         if self.stack and self._expecting_key():
             self.key(event.value, merge=event.value == "<<" and event.implicit[0])
+            if event.anchor is not None:
+                self.anchors[event.anchor] = (event.value, 1)
             self.count(1)
             return
         try:
