@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from baton.dsl import DocumentError, Problem, read_document, schema_problems
+from baton.dsl import DocumentError, Problem, read_document, schema_problems, validate
 
 from .conftest import DOCUMENTS, ctk_workflows, specification_examples
 
@@ -188,6 +188,8 @@ def _compare(raw: dict[str, Any], official: Any, *, sample: int | None) -> None:
         we_reject = bool(problems)
         unreadable = [f"{description}: {p}" for p in problems if not _readable(p, mutant)]
         assert unreadable == []
+        # The checks beyond the schema walk malformed data too, and must never trip on it.
+        assert all(isinstance(p, Problem) for p in validate(mutant))
         if schema_rejects and not we_reject:
             missed.append(description)
         elif we_reject and not schema_rejects and not _deliberately_stricter(description):
