@@ -301,3 +301,24 @@ def test_a_list_or_mapping_as_a_key_is_refused(text: str) -> None:
 
 def test_an_anchored_key_can_be_aliased_as_a_value() -> None:
     assert read_document("&k key: 1\nother: *k\n") == {"key": 1, "other": "key"}
+
+
+@pytest.mark.timeout(120)
+def test_typo_mutations_of_real_documents_never_escape_as_anything_but_problems() -> None:
+    from .conftest import ctk_workflows
+
+    texts = [text for _, text in ctk_workflows()] or [MINIMAL]
+    generator = random.Random(20261124)
+    alphabet = "{}[]:,-&*!|>'\"#%@ \n\t?$.0aZ<"
+    for _ in range(2000):
+        chars = list(generator.choice(texts))
+        for _ in range(generator.randint(1, 5)):
+            position = generator.randrange(len(chars))
+            action = generator.random()
+            if action < 0.4:
+                chars.insert(position, generator.choice(alphabet))
+            elif action < 0.8:
+                del chars[position]
+            else:
+                chars[position] = generator.choice(alphabet)
+        assert all(isinstance(p, Problem) for p in validate("".join(chars)))
