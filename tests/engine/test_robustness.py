@@ -148,3 +148,47 @@ async def test_mutated_documents_either_compile_or_report_problems_and_runs_neve
     assert faulted > 10
     assert refused > 100
     assert explained == refused  # every refusal lists its problems
+
+
+async def test_a_lone_surrogate_in_the_input_is_measured_and_carried_not_a_crash(env: RunEnvironment) -> None:
+    compiled = compile_workflow(
+        {"document": _META, "do": [{"keep": {"set": {"kept": "${ . }"}}}]},
+    )
+    result = await compiled.run("\ud800", env=env)
+    assert result.status == "completed", result.error
+    assert result.output == {"kept": "\ud800"}
+
+
+async def test_a_text_body_that_is_not_unicode_faults_the_call_by_name(env: RunEnvironment) -> None:
+    compiled = compile_workflow(
+        {
+            "document": _META,
+            "do": [
+                {
+                    "send": {
+                        "call": "http",
+                        "with": {"method": "post", "endpoint": "http://127.0.0.1:9/", "body": "${ . }"},
+                    }
+                }
+            ],
+        }
+    )
+    result = await compiled.run("\ud800", env=env)
+    assert result.status == "faulted"
+    assert result.error is not None
+    assert result.error.instance == "/do/0/send"
+    assert "call body is not valid Unicode text" in (result.error.detail or "")
+
+
+async def test_an_input_nested_past_the_stack_is_a_limit_not_a_crash(env: RunEnvironment) -> None:
+    deep: Any = []
+    for _ in range(100_000):
+        deep = [deep]
+    compiled = compile_workflow({"document": _META, "do": [{"keep": {"set": {"ok": True}}}]})
+    result = await compiled.run(deep, env=env)
+    assert result.status == "faulted"
+    assert result.error is not None
+    assert (result.error.title, result.error.instance) == ("Payload too deep", "/input")
+
+
+_META = {"dsl": "1.0.3", "namespace": "test", "name": "robust", "version": "1.0.0"}

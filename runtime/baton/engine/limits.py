@@ -27,7 +27,13 @@ class Limits:
     max_depth: int = 16
 
     def check_payload(self, value: Any, *, what: str, instance: str | None = None) -> None:
-        size = payload_size(value)
+        try:
+            size = payload_size(value)
+        except RecursionError:
+            # Data nested past the interpreter's stack cannot be serialised, sent or evaluated.
+            raise LimitExceeded(
+                f"{what} is nested too deeply to handle", title="Payload too deep", instance=instance
+            ) from None
         if size > self.max_payload_bytes:
             raise LimitExceeded(
                 f"{what} is {size} bytes, over the limit of {self.max_payload_bytes} bytes "
@@ -42,7 +48,8 @@ def payload_size(value: Any) -> int:
     if isinstance(value, bytes | bytearray):
         return len(value)
     if isinstance(value, str):
-        return len(value.encode())
+        # JSON parsers let lone surrogates (``"\\ud800"``) through; they must be measured, not crash.
+        return len(value.encode("utf-8", "surrogatepass"))
     if value is None or isinstance(value, bool | int | float):
         return 8
     return len(json.dumps(value, separators=(",", ":"), default=str))

@@ -315,7 +315,12 @@ def _encode_body(body: Any, headers: dict[str, str]) -> bytes | None:
     if isinstance(body, str) and not declared.endswith("json"):
         if not declared:
             headers["Content-Type"] = "text/plain; charset=utf-8"
-        return body.encode()
+        try:
+            return body.encode()
+        except UnicodeEncodeError as exc:  # a lone surrogate that some JSON let through
+            raise ExpressionFault(
+                f"call body is not valid Unicode text ({exc.reason} at position {exc.start})"
+            ) from exc
     if declared == "application/x-www-form-urlencoded" and isinstance(body, dict):
         return urlencode([(str(k), _header_value(v)) for k, v in body.items()]).encode()
     if not declared:
