@@ -14,7 +14,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
+import logging
+import math
+import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -73,7 +77,9 @@ def register(subparsers: Any) -> None:
         metavar="PATH",
         help="workflow file or folder that `run: workflow` tasks may run",
     )
-    parser.add_argument("--max-steps", type=int, default=Limits().max_steps, help="step budget of the run")
+    parser.add_argument(
+        "--max-steps", type=_positive, default=Limits().max_steps, help="step budget of the run (>= 1)"
+    )
     parser.set_defaults(func=_main)
 
 
@@ -83,22 +89,52 @@ def _fail(message: str, code: int) -> int:
 
 
 def _read_data(text: str, *, what: str) -> Any:
-    import yaml
-
+    """A JSON value given inline, or (``@FILE``) read under the bounds documents are read with."""
     if text.startswith("@"):
         path = Path(text[1:])
         try:
-            text = path.read_text()
-        except OSError as exc:
-            raise ValueError(f"cannot read {what} file {path}: {exc.strerror}") from exc
-        try:
-            return yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise ValueError(f"{what} file {path} is not JSON or YAML: {exc}") from exc
+            found = dsl.read_documents(path, origin=f"{what} file {path}")
+        except dsl.DocumentError as exc:
+            raise ValueError("; ".join(str(problem) for problem in exc.problems)) from None
+        if len(found) > 1:
+            raise ValueError(f"{what} file {path}: holds {len(found)} YAML documents, not one value")
+        return found[0] if found else None
     try:
-        return json.loads(text)
+        return json.loads(text, parse_constant=_not_a_number, parse_float=_finite)
+    except RecursionError:
+        raise ValueError(f"{what} is nested too deeply") from None
     except ValueError as exc:
-        raise ValueError(f"{what} is not valid JSON: {exc}") from exc
+        raise ValueError(f"{what} is not valid JSON: {exc}") from None
+
+
+def _not_a_number(name: str) -> Any:
+    # Python's json accepts NaN and Infinity; JSON does not, and they could not be printed back.
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(f"{text} is out of range for a number")
+    return number
+
+
+def _positive(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {number}")
+    return number
+
+
+class _WithoutTraceback(logging.Formatter):
+    """The engine logs an unexpected exception with its traceback for operators; the CLI's
+    user gets the fault as problem details and the log line alone."""
+
+    def formatException(self, ei: Any) -> str:
+        return ""
 
 
 def _workflows(path: Path) -> list[Mapping[str, Any]]:
@@ -149,6 +185,19 @@ class _Invalid(Exception):
 
 
 def _main(args: argparse.Namespace) -> int:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_WithoutTraceback("baton run: %(message)s"))
+    logger = logging.getLogger("baton")
+    logger.addHandler(handler)
+    try:
+        return _execute(args)
+    except Exception as exc:  # the boundary: a bug must still not show a user a traceback
+        return _fail(f"internal error ({type(exc).__name__}): {exc}", 2)
+    finally:
+        logger.removeHandler(handler)
+
+
+def _execute(args: argparse.Namespace) -> int:
     try:
         run_input = _read_data(args.input, what="--input")
         secrets = _read_data(f"@{args.secrets}", what="--secrets") if args.secrets else {}
@@ -177,8 +226,17 @@ def _main(args: argparse.Namespace) -> int:
         for path, message in exc.problems:
             print(f"{args.file}: {path}: {message}", file=sys.stderr)
         return 2
-    result = asyncio.run(_run(compiled, run_input, secrets=secrets, host_map=host_map))
-    return _report(result, args)
+    try:
+        result = asyncio.run(_run(compiled, run_input, secrets=secrets, host_map=host_map))
+    except KeyboardInterrupt:
+        return _fail("interrupted: the run was cancelled (its calls and timers stopped)", 130)
+    try:
+        return _report(result, args)
+    except BrokenPipeError:
+        # The reader went away (``| head``): nothing left to tell it, and no traceback either.
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0 if result.status == "completed" else 1
 
 
 async def _run(
