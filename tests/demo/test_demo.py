@@ -95,3 +95,40 @@ def test_an_example_whose_workflow_breaks_the_schema_is_an_example_error(tmp_pat
     (tmp_path / "hello.yaml").write_text(text)
     with pytest.raises(ExampleError, match=r"hello\.yaml#spec\.workflow: .*getUser"):
         load_example(tmp_path / "hello.yaml")
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"\xe9 not text", "hello.yaml: is not UTF-8 text"),
+        (
+            b"a0: &a0 [x, x, x, x, x, x, x, x, x]\n"
+            + b"".join(f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 9)}]\n".encode() for n in range(1, 10)),
+            "the document has more than 1,000,000 values once YAML aliases are expanded",
+        ),
+        (b"[" * 1000 + b"]" * 1000, "hello.yaml: the document is nested deeper than 128 levels"),
+    ],
+    ids=["binary", "yaml-bomb", "deep"],
+)
+def test_an_unreadable_example_is_named_with_its_problem_in_bounded_time(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes, message: str
+) -> None:
+    (tmp_path / "hello.yaml").write_bytes(content)
+    assert main(["demo", "--examples", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert message in err
+    assert "Traceback" not in err
+
+
+def test_manifest_problems_read_one_path_and_message_each(tmp_path: Path) -> None:
+    (tmp_path / "hello.yaml").write_text(
+        "apiVersion: baton.dev/v1alpha1\nkind: Workflow\n"
+        "metadata: {name: Not_A_Label}\nspec: {workflow: {}}\n"
+    )
+    with pytest.raises(ExampleError) as error:
+        load_example(tmp_path / "hello.yaml")
+    message = str(error.value)
+    assert "metadata.name: String should match pattern" in message
+    assert "; spec.endpoint: Field required" in message
+    assert "\n" not in message
+    assert "errors.pydantic.dev" not in message

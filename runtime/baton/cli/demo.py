@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -42,6 +44,17 @@ def _demo(args: argparse.Namespace) -> int:
     except ExampleError as exc:
         print(f"baton demo: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("baton demo: interrupted: the runs were cancelled", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # The reader went away (``| head``): nothing left to tell it, and no traceback either.
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except Exception as exc:  # the boundary: a bug must still not show a user a traceback
+        print(f"baton demo: internal error ({type(exc).__name__}): {exc}", file=sys.stderr)
+        return 2
     unexpected = [outcome.run.title for outcome in outcomes if not outcome.as_expected]
     if unexpected:
         print(f"\nbaton demo: {len(unexpected)} run(s) did not end as expected:", file=sys.stderr)

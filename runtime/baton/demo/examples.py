@@ -10,10 +10,9 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
 from pydantic import ValidationError
 
-from baton.dsl import DocumentError, load_document, validate
+from baton.dsl import DocumentError, Problem, load_document, read_document, validate
 from baton.engine import CompiledWorkflow, CompileError, compile_workflow
 from baton.manifests import Workflow
 
@@ -37,13 +36,13 @@ class Example:
 
 def load_example(path: Path) -> Example:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise ExampleError(f"{path}: cannot read: {exc}") from exc
+        raw = read_document(path, origin=str(path))
+    except DocumentError as exc:
+        raise ExampleError(_listed(exc.problems)) from None
     try:
         manifest = Workflow.model_validate(raw)
     except ValidationError as exc:
-        raise ExampleError(f"{path}: not a valid Workflow manifest: {exc}") from exc
+        raise ExampleError(f"{path}: not a valid Workflow manifest: {_pydantic_listed(exc)}") from None
     origin = f"{path}#spec.workflow"
     try:
         document = load_document(json.dumps(manifest.spec.workflow), origin=origin)
@@ -55,6 +54,19 @@ def load_example(path: Path) -> Example:
     except CompileError as exc:
         raise ExampleError(f"{origin}: {exc}") from exc
     if problems:
-        listed = "; ".join(f"{problem.path or '(document)'}: {problem.message}" for problem in problems)
-        raise ExampleError(f"{origin}: {listed}")
+        raise ExampleError(f"{origin}: {_listed(problems, with_file=False)}")
     return Example(name=manifest.metadata.name, path=path, manifest=manifest, compiled=compiled)
+
+
+def _listed(problems: list[Problem], *, with_file: bool = True) -> str:
+    if with_file:
+        return "; ".join(str(problem) for problem in problems)
+    return "; ".join(f"{problem.path or '(document)'}: {problem.message}" for problem in problems)
+
+
+def _pydantic_listed(exc: ValidationError) -> str:
+    # pydantic's own text spans lines and links to its docs; one "path: message" each reads better.
+    return "; ".join(
+        f"{'.'.join(str(part) for part in error['loc']) or '(manifest)'}: {error['msg']}"
+        for error in exc.errors(include_url=False)
+    )
