@@ -178,3 +178,11 @@ async def test_readiness_is_503_without_definitions(tmp_path: Path) -> None:
         await server.stop()
     assert reply.status == 503
     assert reply.json()["status"] == "no definitions"
+
+
+async def test_inspection_paths_only_answer_get(tmp_path: Path) -> None:
+    write(tmp_path, "flow.yaml", manifest([{"a": {"set": {"a": 1}}}]))
+    async with serving([tmp_path]) as (_, base), aiohttp.ClientSession() as client:
+        reply = await send(client, "POST", base + "/runs", json={})
+    assert reply.status == 405
+    assert reply.headers["Allow"] == "GET, HEAD"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,6 +50,8 @@ from baton.server.routing import VERSION_HEADER, Router
 from baton.server.tracing import RunTracer, Tracing
 
 __all__ = ["Server", "ServerConfig"]
+
+Handler = Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]
 
 log = logging.getLogger("baton.server")
 
@@ -107,9 +109,11 @@ class Server:
         self.accepting = True
         self._background: set[asyncio.Task[Any]] = set()
         self._watcher: asyncio.Task[None] | None = None
-        self._runner: web.AppRunner | None = None
+        self._runner: web.ServerRunner | None = None
         self._secret_values: tuple[str, ...] = tuple(_secret_strings(self.env.secrets))
-        self.app = self._build_app()
+        self._admin = self._admin_handlers()
+        self._show_run = inspection_views.show_run(self)
+        self._web_server = web.Server(self._dispatch)
 
     # -- definitions ------------------------------------------------------------------------
 
@@ -131,19 +135,32 @@ class Server:
 
     # -- application ------------------------------------------------------------------------
 
-    def _build_app(self) -> web.Application:
-        app = web.Application(client_max_size=64 * 1024 * 1024 + 1)
-        app.router.add_get("/healthz", health.healthz(self))
-        app.router.add_get("/readyz", health.readyz(self))
-        app.router.add_get("/metrics", health.metrics(self))
-        app.router.add_get("/runs", inspection_views.list_runs(self))
-        app.router.add_get("/runs/summary", inspection_views.summary(self))
-        app.router.add_get("/runs/{run_id}", inspection_views.show_run(self))
-        app.router.add_route("*", "/{tail:.*}", self._endpoint)
-        app.on_shutdown.append(self._on_shutdown)
-        return app
+    def _admin_handlers(self) -> dict[str, Handler]:
+        return {
+            "/healthz": health.healthz(self),
+            "/readyz": health.readyz(self),
+            "/metrics": health.metrics(self),
+            "/runs": inspection_views.list_runs(self),
+            "/runs/summary": inspection_views.summary(self),
+        }
 
-    async def _endpoint(self, request: web.Request) -> web.StreamResponse:
+    async def _dispatch(self, request: web.BaseRequest) -> web.StreamResponse:
+        # aiohttp's low-level server with this exact-match dispatch instead of an Application:
+        # endpoints change on reload (an Application's router is frozen once started), and the
+        # URL dispatcher's per-request work is measurable against a request path this short.
+        path = request.path
+        handler = self._admin.get(path)
+        if handler is None and path.startswith("/runs/"):
+            handler = self._show_run
+        if handler is None:
+            return await self._endpoint(request)
+        if request.method not in ("GET", "HEAD"):
+            return problem_response(
+                _problem(405, "Method Not Allowed", f"{path} accepts GET"), headers={"Allow": "GET, HEAD"}
+            )
+        return await handler(request)
+
+    async def _endpoint(self, request: web.BaseRequest) -> web.StreamResponse:
         router = self.router
         route = router.match(request.method, request.path)
         if route is None:
@@ -239,7 +256,7 @@ class Server:
 
     async def _run(
         self,
-        request: web.Request,
+        request: web.BaseRequest,
         definition: Definition,
         routed_by: str,
         data: Any,
@@ -389,8 +406,8 @@ class Server:
         """Start serving; returns the bound port (useful with port 0)."""
         if not self.router.definitions and not self.registry.problems:
             self.load()
-        self._runner = web.AppRunner(
-            self.app, access_log=None, shutdown_timeout=self.config.grace_period, handle_signals=False
+        self._runner = web.ServerRunner(
+            self._web_server, access_log=None, shutdown_timeout=self.config.grace_period, handle_signals=False
         )
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port, reuse_address=True)
@@ -407,7 +424,7 @@ class Server:
     def in_flight(self) -> int:
         return self.runs.in_flight
 
-    async def _on_shutdown(self, app: web.Application) -> None:
+    async def _drain_background(self) -> None:
         # Async runs (202) are not request handlers: aiohttp's own grace does not wait for them.
         if self._background:
             _, pending = await asyncio.wait(set(self._background), timeout=self.config.grace_period)
@@ -422,9 +439,12 @@ class Server:
         if self._watcher is not None:
             self._watcher.cancel()
             self._watcher = None
+        background = asyncio.create_task(self._drain_background())
         if self._runner is not None:
+            # Closes the listener, then waits (up to the grace period) for requests in flight.
             await self._runner.cleanup()
             self._runner = None
+        await background
         if self._owns_env:
             await self.env.aclose()
         if self.tracing is not None:

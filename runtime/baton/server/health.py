@@ -15,11 +15,11 @@ if TYPE_CHECKING:
 
 __all__ = ["healthz", "metrics", "readyz"]
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+Handler = Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]
 
 
 def healthz(server: Server) -> Handler:
-    async def handle(request: web.Request) -> web.StreamResponse:
+    async def handle(request: web.BaseRequest) -> web.StreamResponse:
         # Alive as long as the loop answers: a wedged loop cannot answer this at all.
         return json_response({"status": "ok"})
 
@@ -27,7 +27,7 @@ def healthz(server: Server) -> Handler:
 
 
 def readyz(server: Server) -> Handler:
-    async def handle(request: web.Request) -> web.StreamResponse:
+    async def handle(request: web.BaseRequest) -> web.StreamResponse:
         definitions = server.router.definitions
         ready = server.accepting and bool(definitions)
         body = {
@@ -45,7 +45,7 @@ def readyz(server: Server) -> Handler:
 
 
 def metrics(server: Server) -> Handler:
-    async def handle(request: web.Request) -> web.StreamResponse:
+    async def handle(request: web.BaseRequest) -> web.StreamResponse:
         response = web.Response(body=server.metrics.exposition())
         response.headers["Content-Type"] = CONTENT_TYPE_LATEST
         return response

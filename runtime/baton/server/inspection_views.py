@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 __all__ = ["list_runs", "show_run", "summary"]
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+Handler = Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]
 _OUTCOMES = ("running", "completed", "faulted", "cancelled")
 
 
@@ -26,7 +26,7 @@ def _bad(detail: str) -> web.Response:
 
 
 def list_runs(server: Server) -> Handler:
-    async def handle(request: web.Request) -> web.StreamResponse:
+    async def handle(request: web.BaseRequest) -> web.StreamResponse:
         query = request.query
         outcome = query.get("outcome")
         if outcome is not None and outcome not in _OUTCOMES:
@@ -46,13 +46,13 @@ def list_runs(server: Server) -> Handler:
 
 
 def summary(server: Server) -> Handler:
-    async def handle(request: web.Request) -> web.StreamResponse:
+    async def handle(request: web.BaseRequest) -> web.StreamResponse:
         return json_response(server.runs.summary())
 
     return handle
 
 
-def _wants_html(request: web.Request) -> bool:
+def _wants_html(request: web.BaseRequest) -> bool:
     accept = request.headers.get("Accept", "")
     return "text/html" in accept and accept.find("text/html") < (
         accept.find("application/json") if "application/json" in accept else len(accept)
@@ -60,8 +60,8 @@ def _wants_html(request: web.Request) -> bool:
 
 
 def show_run(server: Server) -> Handler:
-    async def handle(request: web.Request) -> web.StreamResponse:
-        run_id = request.match_info["run_id"]
+    async def handle(request: web.BaseRequest) -> web.StreamResponse:
+        run_id = request.path.removeprefix("/runs/")
         record = server.runs.get(run_id)
         if record is None:
             return problem_response(

@@ -6,6 +6,7 @@ The input schema validator is compiled once per loaded version.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import urllib.parse
 from collections.abc import Mapping, Sequence
@@ -103,7 +104,7 @@ class Intake:
             cls = jsonschema.validators.validator_for(schema)
             self._validator = cls(schema, format_checker=cls.FORMAT_CHECKER)
 
-    async def read(self, request: web.Request) -> tuple[Any, bytes]:
+    async def read(self, request: web.BaseRequest) -> tuple[Any, bytes]:
         """The run input of a request and the bytes it came from (for idempotency fingerprints).
 
         Raises ``IntakeError`` with every reason the request is refused.
@@ -122,7 +123,7 @@ class Intake:
                 raise IntakeError(violations)
         return data, raw
 
-    async def _read_body(self, request: web.Request) -> tuple[Any, bytes]:
+    async def _read_body(self, request: web.BaseRequest) -> tuple[Any, bytes]:
         length = request.content_length
         media_type = request.content_type.lower() if request.body_exists else ""
         violations: list[Violation] = []
@@ -160,9 +161,13 @@ class Intake:
         except (LookupError, UnicodeDecodeError) as exc:
             raise IntakeError([Violation("the body is not text in its declared charset")]) from exc
 
-    async def _read_limited(self, request: web.Request) -> bytes:
-        if request.content_length is not None:
-            return await request.read()
+    async def _read_limited(self, request: web.BaseRequest) -> bytes:
+        length = request.content_length
+        if length is not None:
+            try:
+                return await request.content.readexactly(length)
+            except asyncio.IncompleteReadError as exc:
+                raise IntakeError([Violation("the body ended before its Content-Length")]) from exc
         # Chunked: stop reading as soon as the limit is passed.
         chunks: list[bytes] = []
         size = 0
