@@ -37,6 +37,13 @@ def flow(tmp_path: Path) -> Path:
     return path
 
 
+def _flow(folder: Path, name: str, rest: str) -> Path:
+    """A workflow file named ``name`` whose document header is written for it."""
+    path = folder / f"{name}.yaml"
+    path.write_text(f"document: {{dsl: '1.0.3', namespace: demo, name: {name}, version: '1.0.0'}}\n{rest}")
+    return path
+
+
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     code = main(["run", *argv])
     captured = capsys.readouterr()
@@ -82,10 +89,10 @@ def test_a_missing_file_and_a_folder_are_usage_errors_naming_the_path(
 def test_a_task_kind_baton_does_not_run_is_refused_before_anything_runs(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    path = tmp_path / "shell.yaml"
-    path.write_text(
-        "document: {dsl: '1.0.3', namespace: demo, name: sh, version: '1.0.0'}\n"
-        "do:\n  - first:\n      set: {ran: true}\n  - sh:\n      run:\n        shell: {command: ls}\n"
+    path = _flow(
+        tmp_path,
+        "sh",
+        "do:\n  - first:\n      set: {ran: true}\n  - sh:\n      run:\n        shell: {command: ls}\n",
     )
     code, out, err = _run(capsys, str(path))
     assert (code, out) == (2, "")
@@ -162,12 +169,12 @@ def test_a_step_budget_below_one_is_a_usage_error(
 def test_an_input_violating_the_input_schema_faults_the_run_at_input(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    path = tmp_path / "typed.yaml"
-    path.write_text(
-        "document: {dsl: '1.0.3', namespace: demo, name: typed, version: '1.0.0'}\n"
+    path = _flow(
+        tmp_path,
+        "typed",
         "input:\n  schema:\n    format: json\n"
         "    document: {type: object, required: [n], properties: {n: {type: integer}}}\n"
-        "do:\n  - a:\n      set: {ok: true}\n"
+        "do:\n  - a:\n      set: {ok: true}\n",
     )
     code, out, err = _run(capsys, str(path), "--input", '{"n": "seven"}')
     assert (code, out) == (1, "")
@@ -178,10 +185,10 @@ def test_an_input_violating_the_input_schema_faults_the_run_at_input(
 def test_a_runtime_fault_names_the_task_and_exits_1(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    path = tmp_path / "divide.yaml"
-    path.write_text(
-        "document: {dsl: '1.0.3', namespace: demo, name: divide, version: '1.0.0'}\n"
-        "do:\n  - divide:\n      set: {x: '${ .a / 0 }'}\n"
+    path = _flow(
+        tmp_path,
+        "divide",
+        "do:\n  - divide:\n      set: {x: '${ .a / 0 }'}\n",
     )
     code, out, err = _run(capsys, str(path), "--input", '{"a": 1}')
     assert (code, out) == (1, "")
@@ -192,11 +199,11 @@ def test_a_runtime_fault_names_the_task_and_exits_1(
 def test_an_unreachable_upstream_is_a_communication_fault_not_a_crash(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    path = tmp_path / "call.yaml"
-    path.write_text(
-        "document: {dsl: '1.0.3', namespace: demo, name: call, version: '1.0.0'}\n"
+    path = _flow(
+        tmp_path,
+        "call",
         "do:\n  - fetch:\n      call: http\n"
-        "      with: {method: get, endpoint: 'http://127.0.0.1:9/nothing-listens-here'}\n"
+        "      with: {method: get, endpoint: 'http://127.0.0.1:9/nothing-listens-here'}\n",
     )
     code, _, err = _run(capsys, str(path))
     assert code == 1
@@ -228,11 +235,11 @@ async def test_ctrl_c_cancels_the_run_in_flight_and_exits_130(tmp_path: Path) ->
         raise AssertionError("unreachable")
 
     async with upstream({("GET", "/slow"): hold}) as server:
-        path = tmp_path / "slow.yaml"
-        path.write_text(
-            "document: {dsl: '1.0.3', namespace: demo, name: slow, version: '1.0.0'}\n"
+        path = _flow(
+            tmp_path,
+            "slow",
             "do:\n  - fetch:\n      call: http\n"
-            f"      with: {{method: get, endpoint: '{server.url('/slow')}'}}\n"
+            f"      with: {{method: get, endpoint: '{server.url('/slow')}'}}\n",
         )
         process = await asyncio.create_subprocess_exec(
             sys.executable,

@@ -133,21 +133,28 @@ class RunState:
             "startedAt": datetime_descriptor(self.started_at),
         }
 
-    def for_compensation(self) -> RunState:
-        """State for the saga after a fault: a fresh step budget and no deadline, because the
-        fault may have been either of them, and compensations must still run."""
-        fresh = RunState(
+    def _sharing(self, **own: Any) -> RunState:
+        """Another state of this run: the same id, environment, timeline, secrets, observers,
+        call headers and ledger, whatever else ``own`` sets."""
+        return RunState(
             run_id=self.run_id,
             env=self.env,
             limits=self.limits,
             timeline=self.timeline,
             secrets=self.secrets,
-            definition=self.definition,
-            raw_input=self.raw_input,
             observers=self.observers,
             call_headers=self.call_headers,
-            deadline=None,
             ledger=self.ledger,
+            **own,
+        )
+
+    def for_compensation(self) -> RunState:
+        """State for the saga after a fault: a fresh step budget and no deadline, because the
+        fault may have been either of them, and compensations must still run."""
+        fresh = self._sharing(
+            definition=self.definition,
+            raw_input=self.raw_input,
+            deadline=None,
             depth=self.depth,
             workflow_name=self.workflow_name,
         )
@@ -164,18 +171,10 @@ class RunState:
         root_parent: str | None = None,
     ) -> RunState:
         """State for a sub-workflow: its own context and descriptors, the parent's budgets."""
-        return RunState(
-            run_id=self.run_id,
-            env=self.env,
-            limits=self.limits,
-            timeline=self.timeline,
-            secrets=self.secrets,
+        return self._sharing(
             definition=definition,
             raw_input=raw_input,
-            observers=self.observers,
-            call_headers=self.call_headers,
             deadline=self.deadline,
-            ledger=self.ledger,
             steps=self.steps,
             depth=self.depth + 1,
             workflow_name=name,

@@ -174,14 +174,14 @@ class CompiledWorkflow:
         raw_input: Any,
         *,
         env: RunEnvironment,
-        run_id: str,
+        run_id: str | None,
         deadline: float | None,
         observers: Sequence[RunObserver],
         call_headers: Mapping[str, str] | None,
     ) -> RunState:
         secrets = {name: env.secrets[name] for name in self.secret_names if name in env.secrets}
         return RunState(
-            run_id=run_id,
+            run_id=run_id or uuid.uuid4().hex,
             env=env,
             limits=self.limits,
             timeline=Timeline(Redactor(secrets.values())),
@@ -211,12 +211,7 @@ class CompiledWorkflow:
         caller is cancelled, the run is cancelled with it and ``CancelledError`` propagates.
         """
         state = self._state(
-            input,
-            env=env,
-            run_id=run_id or uuid.uuid4().hex,
-            deadline=deadline,
-            observers=observers,
-            call_headers=call_headers,
+            input, env=env, run_id=run_id, deadline=deadline, observers=observers, call_headers=call_headers
         )
         return await self._run(state, input, handle=None)
 
@@ -232,12 +227,7 @@ class CompiledWorkflow:
     ) -> RunHandle:
         """Start a run in the background; its handle can cancel it and await its result."""
         state = self._state(
-            input,
-            env=env,
-            run_id=run_id or uuid.uuid4().hex,
-            deadline=deadline,
-            observers=observers,
-            call_headers=call_headers,
+            input, env=env, run_id=run_id, deadline=deadline, observers=observers, call_headers=call_headers
         )
         handle = RunHandle(state)
         handle._task = asyncio.create_task(self._run(state, input, handle=handle))

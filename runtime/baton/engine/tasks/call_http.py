@@ -30,7 +30,15 @@ from baton.engine.observers import CallInfo, CallOutcome, notify
 from baton.engine.tasks.base import TaskNode
 from baton.expressions import Expression, ValueTemplate
 
-__all__ = ["DEADLINE_HEADER", "AuthPolicy", "CallHttpNode", "UriTemplate", "decode_body", "exchange"]
+__all__ = [
+    "DEADLINE_HEADER",
+    "AuthPolicy",
+    "CallHttpNode",
+    "HttpExchangeNode",
+    "UriTemplate",
+    "decode_body",
+    "exchange",
+]
 
 DEADLINE_HEADER = "X-Baton-Deadline-Ms"
 
@@ -120,9 +128,22 @@ class AuthPolicy:
         )
 
 
-class CallHttpNode(TaskNode):
+class HttpExchangeNode(TaskNode):
+    """A task whose work ends in one HTTP exchange (``call: http``, ``call: openapi``): what
+    :func:`exchange` reads from it is declared once, here."""
+
     kind = "call"
-    __slots__ = ("auth", "body", "headers", "method", "output_format", "query", "redirect", "uri")
+    __slots__ = ("auth", "output_format", "redirect")
+
+    def __init__(self, *, output_format: str, redirect: bool, auth: AuthPolicy | None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.output_format = output_format
+        self.redirect = redirect
+        self.auth = auth
+
+
+class CallHttpNode(HttpExchangeNode):
+    __slots__ = ("body", "headers", "method", "query", "uri")
 
     def __init__(
         self,
@@ -132,9 +153,6 @@ class CallHttpNode(TaskNode):
         headers: ValueTemplate | None,
         query: ValueTemplate | None,
         body: ValueTemplate | None,
-        output_format: str,
-        redirect: bool,
-        auth: AuthPolicy | None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -143,9 +161,6 @@ class CallHttpNode(TaskNode):
         self.headers = headers
         self.query = query
         self.body = body
-        self.output_format = output_format
-        self.redirect = redirect
-        self.auth = auth
 
     async def execute(self, state: RunState, input: Any, scope: Scope) -> Any:
         method = str(self.method.render(input, scope)).upper()
@@ -162,22 +177,11 @@ class CallHttpNode(TaskNode):
                 raise ExpressionFault("call headers must be an object of names to values")
             declared = {str(k): _header_value(v) for k, v in rendered.items()}
         body = None if self.body is None else self.body.render(input, scope)
-        return await exchange(
-            self,
-            state,
-            scope,
-            method=method,
-            url=url,
-            declared=declared,
-            body=body,
-            auth=self.auth,
-            redirect=self.redirect,
-            output_format=self.output_format,
-        )
+        return await exchange(self, state, scope, method=method, url=url, declared=declared, body=body)
 
 
 async def exchange(
-    node: TaskNode,
+    node: HttpExchangeNode,
     state: RunState,
     scope: Scope,
     *,
@@ -185,11 +189,9 @@ async def exchange(
     url: str,
     declared: dict[str, str],
     body: Any,
-    auth: AuthPolicy | None,
-    redirect: bool,
-    output_format: str,
 ) -> Any:
     """Send one request for ``node`` and answer per the spec (shared by http and openapi calls)."""
+    auth, redirect, output_format = node.auth, node.redirect, node.output_format
     headers = {**state.call_headers, **declared}
     if auth is not None:
         credentials = await auth.credentials(state, scope.input, scope)

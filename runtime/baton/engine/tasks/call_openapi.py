@@ -19,8 +19,7 @@ import yaml
 from baton.engine._state import RunState, Scope
 from baton.engine.errors import CommunicationError, ConfigurationError, ValidationFault
 from baton.engine.http.transport import TransportError
-from baton.engine.tasks.base import TaskNode
-from baton.engine.tasks.call_http import AuthPolicy, exchange
+from baton.engine.tasks.call_http import AuthPolicy, HttpExchangeNode, exchange
 from baton.expressions import ValueTemplate
 
 __all__ = ["CallOpenApiNode", "Operation", "find_operation"]
@@ -103,17 +102,8 @@ def find_operation(document: Mapping[str, Any], operation_id: str, *, source: st
     raise ConfigurationError(f"the OpenAPI document at {source} has no operation {operation_id!r}")
 
 
-class CallOpenApiNode(TaskNode):
-    kind = "call"
-    __slots__ = (
-        "auth",
-        "document_auth",
-        "document_uri",
-        "operation_id",
-        "output_format",
-        "parameters",
-        "redirect",
-    )
+class CallOpenApiNode(HttpExchangeNode):
+    __slots__ = ("document_auth", "document_uri", "operation_id", "parameters")
 
     def __init__(
         self,
@@ -122,9 +112,6 @@ class CallOpenApiNode(TaskNode):
         document_auth: AuthPolicy | None,
         operation_id: str,
         parameters: ValueTemplate | None,
-        auth: AuthPolicy | None,
-        output_format: str,
-        redirect: bool,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -132,9 +119,6 @@ class CallOpenApiNode(TaskNode):
         self.document_auth = document_auth
         self.operation_id = operation_id
         self.parameters = parameters
-        self.auth = auth
-        self.output_format = output_format
-        self.redirect = redirect
 
     async def _operation(self, state: RunState, scope: Scope) -> Operation:
         env = state.env
@@ -187,16 +171,7 @@ class CallOpenApiNode(TaskNode):
             body = values.get("body")
         url = operation.base + path + (f"?{urlencode(query)}" if query else "")
         return await exchange(
-            self,
-            state,
-            scope,
-            method=operation.method,
-            url=url,
-            declared=headers,
-            body=body,
-            auth=self.auth,
-            redirect=self.redirect,
-            output_format=self.output_format,
+            self, state, scope, method=operation.method, url=url, declared=headers, body=body
         )
 
 
