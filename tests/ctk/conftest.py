@@ -6,7 +6,7 @@ from collections import defaultdict
 
 import pytest
 
-_SCENARIO_TEST = "test_conformance.py::test_scenario["
+_SCENARIO_TEST = "test_conformance.py::test_the_kit_scenario_ends_as_its_feature_says["
 _OUTCOMES = ("passed", "failed", "skipped")
 
 #: nodeid -> (feature, scenario, outcome, detail); one entry per scenario test.

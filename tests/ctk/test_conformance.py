@@ -45,7 +45,7 @@ def _cases() -> list[object]:
 
 
 @pytest.mark.parametrize("case", _cases())
-async def test_scenario(case: Case) -> None:
+async def test_the_kit_scenario_ends_as_its_feature_says(case: Case) -> None:
     # Imported here so that the parser and stand-in tests run even while the engine is broken.
     from tests.ctk._engine import Unsupported, execute
 

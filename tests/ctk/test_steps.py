@@ -89,7 +89,7 @@ def test_properties_follow_dotted_paths() -> None:
         verify(plan, DONE)
 
 
-def test_property_value_and_item_count() -> None:
+def test_property_value_and_item_count_checks_fail_on_a_mismatch() -> None:
     verify(plan_of("And the workflow output should have a 'colors' property containing 1 items"), DONE)
     with pytest.raises(AssertionError, match="has 1 items, expected 3"):
         verify(plan_of("And the workflow output should have a 'colors' property containing 3 items"), DONE)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,9 +34,10 @@ async def run(
     *,
     env: RunEnvironment,
     limits: Limits | None = None,
+    observers: Sequence[Any] = (),
     **top: Any,
 ) -> RunResult:
-    return await compiled(tasks, limits=limits, **top).run(data, env=env)
+    return await compiled(tasks, limits=limits, **top).run(data, env=env, observers=observers)
 
 
 @dataclass

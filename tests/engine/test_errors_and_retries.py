@@ -217,7 +217,7 @@ async def test_a_timeout_caught_by_try_is_handled_like_any_error(fake_env: RunEn
 
 async def test_a_slow_call_is_cut_by_the_run_deadline(env: RunEnvironment) -> None:
     async def hang(request: web.Request) -> web.Response:
-        await asyncio.sleep(10)
+        await asyncio.Event().wait()  # answers only by being cancelled
         return web.json_response({})
 
     async with upstream({("GET", "/hang"): hang}) as up:
@@ -234,7 +234,7 @@ async def test_cancelling_a_run_stops_its_in_flight_call(env: RunEnvironment) ->
 
     async def hang(request: web.Request) -> web.Response:
         reached.set()
-        await asyncio.sleep(10)
+        await asyncio.Event().wait()  # answers only by being cancelled
         return web.json_response({})
 
     async with upstream({("GET", "/hang"): hang}) as up:
@@ -251,9 +251,10 @@ async def test_cancelling_a_run_stops_its_in_flight_call(env: RunEnvironment) ->
 
 
 async def test_cancelling_a_run_stops_its_timers(env: RunEnvironment) -> None:
+    waiting = _Started("pause")
     workflow = compile_workflow(document([{"pause": {"wait": "PT1H"}}]))
-    handle = workflow.start(None, env=env)
-    await asyncio.sleep(0.05)
+    handle = workflow.start(None, env=env, observers=[waiting])
+    await asyncio.wait_for(waiting.wait(), 5)
     handle.cancel()
     result = await asyncio.wait_for(handle.result(), 2)
     assert result.status == "cancelled"
@@ -269,7 +270,7 @@ async def test_a_run_cancelled_before_it_starts_reports_cancelled(env: RunEnviro
 
 async def test_a_task_timeout_on_the_real_clock_cuts_a_hanging_call(env: RunEnvironment) -> None:
     async def hang(request: web.Request) -> web.Response:
-        await asyncio.sleep(10)
+        await asyncio.Event().wait()  # answers only by being cancelled
         return web.json_response({})
 
     async with upstream({("GET", "/hang"): hang}) as up:
@@ -281,3 +282,18 @@ async def test_a_task_timeout_on_the_real_clock_cuts_a_hanging_call(env: RunEnvi
     assert result.error is not None
     assert result.error.status == 408
     assert result.error.instance == "/do/0/slowCall"
+
+
+class _Started:
+    """A run observer that says when the task named ``name`` has started."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._started = asyncio.Event()
+
+    def on_task_start(self, record: Any) -> None:
+        if record.name == self.name:
+            self._started.set()
+
+    async def wait(self) -> None:
+        await self._started.wait()

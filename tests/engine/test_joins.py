@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from typing import Any
 
 import pytest
@@ -13,13 +12,38 @@ from baton.engine import CompileError, Limits, RunEnvironment, compile_workflow
 from tests.engine._support import document, run, upstream
 
 
-async def _slow(request: web.Request) -> web.Response:
-    await asyncio.sleep(float(request.query["delay"]))
+class _Order:
+    """An upstream whose branches answer in a chosen order, whatever the scheduler does.
+
+    Branch ``order[i]`` answers once the engine has *completed* branch ``order[i - 1]`` (it is
+    also a run observer), so completion order is forced by events, not by sleeps; a branch not
+    in ``order`` never answers, and so can only end by being cancelled.
+    """
+
+    def __init__(self, *order: str) -> None:
+        self.order = order
+        self.completed = {name: asyncio.Event() for name in order}
+
+    async def answer(self, request: web.Request) -> web.Response:
+        name = request.match_info["name"]
+        if name not in self.order:
+            await asyncio.Event().wait()
+        index = self.order.index(name)
+        if index:
+            await self.completed[self.order[index - 1]].wait()
+        return web.json_response({"branch": name})
+
+    def on_task_end(self, record: Any) -> None:
+        if record.status == "completed" and record.name in self.completed:
+            self.completed[record.name].set()
+
+
+def _branch(name: str, url: str) -> dict[str, Any]:
+    return {name: {"call": "http", "with": {"method": "get", "endpoint": f"{url}/{name}"}}}
+
+
+async def _echo(request: web.Request) -> web.Response:
     return web.json_response({"branch": request.match_info["name"]})
-
-
-def _branch(name: str, url: str, delay: float) -> dict[str, Any]:
-    return {name: {"call": "http", "with": {"method": "get", "endpoint": f"{url}/{name}?delay={delay}"}}}
 
 
 def _fail(name: str) -> dict[str, Any]:
@@ -27,23 +51,21 @@ def _fail(name: str) -> dict[str, Any]:
 
 
 async def test_join_all_orders_output_by_declaration_not_completion(env: RunEnvironment) -> None:
-    async with upstream({("GET", "/b/{name}"): _slow}) as up:
+    order = _Order("fast", "mid", "slow")
+    async with upstream({("GET", "/b/{name}"): order.answer}) as up:
         base = up.url("/b")
         result = await run(
             [
                 {
                     "fan": {
                         "fork": {
-                            "branches": [
-                                _branch("slow", base, 0.15),
-                                _branch("fast", base, 0.0),
-                                _branch("mid", base, 0.05),
-                            ]
+                            "branches": [_branch("slow", base), _branch("fast", base), _branch("mid", base)]
                         }
                     }
                 }
             ],
             env=env,
+            observers=[order],
         )
     assert result.status == "completed", result.error
     assert result.output == [{"branch": "slow"}, {"branch": "fast"}, {"branch": "mid"}]
@@ -58,30 +80,28 @@ async def test_join_all_orders_output_by_declaration_not_completion(env: RunEnvi
 
 
 async def test_join_all_faults_on_the_first_failure_and_cancels_the_rest(env: RunEnvironment) -> None:
-    async with upstream({("GET", "/b/{name}"): _slow}) as up:
-        started = time.monotonic()
-        result = await run(
-            [{"fan": {"fork": {"branches": [_branch("slow", up.url("/b"), 10), _fail("broken")]}}}], env=env
+    async with upstream({("GET", "/b/{name}"): _Order().answer}) as up:
+        fan = run(
+            [{"fan": {"fork": {"branches": [_branch("slow", up.url("/b")), _fail("broken")]}}}], env=env
         )
-    assert time.monotonic() - started < 5
+        result = await asyncio.wait_for(fan, 30)  # "slow" never answers: only a cancel ends it
     assert result.error is not None
     assert result.error.status == 502
     assert result.timeline.find("slow")[0].status == "cancelled"
 
 
 async def test_join_any_takes_the_first_success_and_cancels_the_losers(env: RunEnvironment) -> None:
-    async with upstream({("GET", "/b/{name}"): _slow}) as up:
+    async with upstream({("GET", "/b/{name}"): _Order("hare").answer}) as up:
         base = up.url("/b")
-        started = time.monotonic()
-        result = await run(
+        race = run(
             [
                 {
                     "race": {
                         "fork": {
                             "branches": [
-                                _branch("tortoise", base, 10),
+                                _branch("tortoise", base),
                                 _fail("broken"),
-                                _branch("hare", base, 0.01),
+                                _branch("hare", base),
                             ]
                         },
                         "metadata": {"baton.join": "any"},
@@ -90,7 +110,7 @@ async def test_join_any_takes_the_first_success_and_cancels_the_losers(env: RunE
             ],
             env=env,
         )
-    assert time.monotonic() - started < 5
+        result = await asyncio.wait_for(race, 30)  # "tortoise" never answers: only a cancel ends it
     assert result.output == {"branch": "hare"}
     assert result.timeline.find("tortoise")[0].status == "cancelled"
     decision = result.timeline.find("race")[0].decision
@@ -141,7 +161,8 @@ async def test_join_any_with_every_branch_failing_raises_the_first_declared_erro
 
 
 async def test_join_quorum_takes_n_successes_in_declaration_order(env: RunEnvironment) -> None:
-    async with upstream({("GET", "/b/{name}"): _slow}) as up:
+    order = _Order("first", "second")
+    async with upstream({("GET", "/b/{name}"): order.answer}) as up:
         base = up.url("/b")
         result = await run(
             [
@@ -149,10 +170,10 @@ async def test_join_quorum_takes_n_successes_in_declaration_order(env: RunEnviro
                     "vote": {
                         "fork": {
                             "branches": [
-                                _branch("late", base, 10),
-                                _branch("second", base, 0.08),
+                                _branch("late", base),
+                                _branch("second", base),
                                 _fail("broken"),
-                                _branch("first", base, 0.0),
+                                _branch("first", base),
                             ]
                         },
                         "metadata": {"baton.join": "quorum", "baton.quorum": 2},
@@ -160,6 +181,7 @@ async def test_join_quorum_takes_n_successes_in_declaration_order(env: RunEnviro
                 }
             ],
             env=env,
+            observers=[order],
         )
     assert result.status == "completed", result.error
     assert result.output == [{"branch": "second"}, {"branch": "first"}]
@@ -221,12 +243,12 @@ def test_a_fork_wider_than_the_limit_does_not_compile() -> None:
 async def test_many_concurrent_runs_share_one_environment_without_mixing_their_data(
     env: RunEnvironment,
 ) -> None:
-    async with upstream({("GET", "/b/{name}"): _slow}) as up:
+    async with upstream({("GET", "/b/{name}"): _echo}) as up:
         base = up.url("/b")
         workflow = compile_workflow(
             document(
                 [
-                    {"fan": {"fork": {"branches": [_branch("x", base, 0.01), _branch("y", base, 0.0)]}}},
+                    {"fan": {"fork": {"branches": [_branch("x", base), _branch("y", base)]}}},
                     {"tag": {"set": {"run": "${ $workflow.input.n }", "branches": "${ [.[].branch] }"}}},
                 ]
             )

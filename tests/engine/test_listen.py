@@ -7,7 +7,14 @@ from typing import Any
 
 import pytest
 
-from baton.engine import CompileError, FakeClock, InMemoryEventSink, RunEnvironment, compile_workflow
+from baton.engine import (
+    CompileError,
+    FakeClock,
+    InMemoryEventSink,
+    RunEnvironment,
+    Subscription,
+    compile_workflow,
+)
 from tests.engine._support import document, run
 
 
@@ -126,18 +133,32 @@ async def test_a_listen_without_events_is_cut_by_its_timeout() -> None:
     assert result.error.instance == "/do/0/both/fork/branches/0/wait"
 
 
-async def test_an_event_published_from_outside_the_run_is_received(env: RunEnvironment) -> None:
-    sink = env.events
-    assert isinstance(sink, InMemoryEventSink)
+class _WatchedSink(InMemoryEventSink):
+    """Says when a listen has subscribed: the sink does not replay, so publishing before that
+    would lose the event."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.subscribed = asyncio.Event()
+
+    def subscribe(self) -> Subscription:
+        subscription = super().subscribe()
+        self.subscribed.set()
+        return subscription
+
+
+async def test_an_event_published_from_outside_the_run_is_received() -> None:
+    sink = _WatchedSink()
     workflow = compile_workflow(
         document([{"wait": {"listen": {"to": {"one": {"with": {"type": "com.example.ping"}}}}}}])
     )
-    handle = workflow.start(None, env=env)
-    await asyncio.sleep(0.05)
-    await sink.publish(
-        {"specversion": "1.0", "id": "1", "source": "test", "type": "com.example.ping", "data": {"p": 1}}
-    )
-    result = await asyncio.wait_for(handle.result(), 5)
+    async with RunEnvironment(events=sink) as env:
+        handle = workflow.start(None, env=env)
+        await asyncio.wait_for(sink.subscribed.wait(), 5)
+        await sink.publish(
+            {"specversion": "1.0", "id": "1", "source": "test", "type": "com.example.ping", "data": {"p": 1}}
+        )
+        result = await asyncio.wait_for(handle.result(), 5)
     assert result.output == [{"p": 1}]
 
 

@@ -80,7 +80,7 @@ async def test_observers_see_run_task_and_call_events_and_may_add_call_headers(e
 
 
 async def _hang(request: web.Request) -> web.Response:
-    await asyncio.sleep(10)
+    await asyncio.Event().wait()  # answers only by being cancelled
     return web.json_response({})
 
 

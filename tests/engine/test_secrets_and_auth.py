@@ -187,10 +187,12 @@ async def test_a_refused_token_request_is_an_authentication_error(env: RunEnviro
 
 async def test_concurrent_calls_needing_the_same_token_share_one_token_request(env: RunEnvironment) -> None:
     requests = {"n": 0}
+    branches_started = _Count(5)
 
     async def token(request: web.Request) -> web.Response:
         requests["n"] += 1
-        await asyncio.sleep(0.05)  # long enough for every branch to be waiting on it
+        # Answer only once every branch has started, and so is waiting on this token too.
+        await branches_started.reached.wait()
         return web.json_response({"access_token": "shared", "expires_in": 600})
 
     async with upstream({("POST", "/oauth2/token"): token, ("GET", "/me"): _whoami}) as up:
@@ -203,8 +205,26 @@ async def test_concurrent_calls_needing_the_same_token_share_one_token_request(e
         }
         branches = [{f"b{i}": _get(up.url("/me"), {"use": "idp"})} for i in range(5)]
         result = await run(
-            [{"fan": {"fork": {"branches": branches}}}], env=env, use={"authentications": {"idp": oauth}}
+            [{"fan": {"fork": {"branches": branches}}}],
+            env=env,
+            observers=[branches_started],
+            use={"authentications": {"idp": oauth}},
         )
     assert result.status == "completed", result.error
     assert result.output == [{"authorization": "Bearer shared"}] * 5
     assert requests["n"] == 1
+
+
+class _Count:
+    """A run observer whose event is set when ``target`` branch tasks (``b0``...) have started."""
+
+    def __init__(self, target: int) -> None:
+        self.target = target
+        self.started = 0
+        self.reached = asyncio.Event()
+
+    def on_task_start(self, record: Any) -> None:
+        if record.name.startswith("b"):
+            self.started += 1
+            if self.started == self.target:
+                self.reached.set()

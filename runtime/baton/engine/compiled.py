@@ -273,18 +273,21 @@ class CompiledWorkflow:
             status = "cancelled"
             current = asyncio.current_task()
             if handle is None or not handle.cancel_requested or current is None:
-                self._finish(state, status, None, None, started_at, [])
+                self._finish(state, status, output=None, error=None, started_at=started_at, compensations=[])
                 raise
             current.uncancel()
         compensations: list[CompensationRecord] = []
         if error is not None and state.ledger.entries:
             compensations = await state.ledger.compensate(state.for_compensation(), error)
-        return self._finish(state, status, output, error, started_at, compensations)
+        return self._finish(
+            state, status, output=output, error=error, started_at=started_at, compensations=compensations
+        )
 
     def _finish(
         self,
         state: RunState,
         status: RunStatus,
+        *,
         output: Any,
         error: WorkflowError | None,
         started_at: float,

@@ -72,9 +72,11 @@ def _walk(value: Any, steps: tuple[_Step, ...]) -> Any:
 
 
 def compile_path(text: str) -> tuple[str | None, Callable[[Any, Mapping[str, Any]], Any]] | None:
-    """Return ``(variable or None, evaluate)`` if ``text`` is a plain path, else ``None``.
+    """``(variable or None, evaluate)`` for a plain path, walked in Python because libjq costs
+    10-25 times as much for it; ``None`` for anything else, which libjq must run.
 
-    ``evaluate(data, variables)`` raises ``ValueError`` with jq's message where jq would fail.
+    ``evaluate(data, variables)`` raises ``ValueError`` with jq's message where jq would fail,
+    so callers cannot tell which of the two evaluated an expression.
     """
     if text.strip() == ".":
         return None, _identity

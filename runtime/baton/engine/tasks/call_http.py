@@ -230,7 +230,9 @@ async def exchange(
     except TransportError as exc:
         if observers:
             elapsed = state.clock.monotonic() - started
-            _call_end(observers, handles, None, str(exc), elapsed, timed_out=exc.timed_out)
+            _call_end(
+                observers, handles, status=None, error=str(exc), duration=elapsed, timed_out=exc.timed_out
+            )
         if exc.timed_out:
             raise TimeoutFault(f"{method} {url}: {exc}", title="Call timed out") from exc
         if exc.too_large:
@@ -243,10 +245,18 @@ async def exchange(
     except asyncio.CancelledError:
         # Cut by a timeout, a deadline or a cancelled run: observers still close their span.
         if observers:
-            _call_end(observers, handles, None, "cancelled", state.clock.monotonic() - started)
+            _call_end(
+                observers,
+                handles,
+                status=None,
+                error="cancelled",
+                duration=state.clock.monotonic() - started,
+            )
         raise
     if observers:
-        _call_end(observers, handles, response.status, None, state.clock.monotonic() - started)
+        _call_end(
+            observers, handles, status=response.status, error=None, duration=state.clock.monotonic() - started
+        )
     ceiling = 400 if redirect else 300
     if not 200 <= response.status < ceiling:
         raise CommunicationError(
@@ -270,10 +280,10 @@ async def exchange(
 def _call_end(
     observers: tuple[Any, ...],
     handles: list[object],
+    *,
     status: int | None,
     error: str | None,
     duration: float,
-    *,
     timed_out: bool = False,
 ) -> None:
     outcome = CallOutcome(status=status, error=error, duration=duration, timed_out=timed_out)
