@@ -120,3 +120,39 @@ async def test_runs_past_the_grace_period_are_cancelled_and_recorded(tmp_path: P
     assert took < 2
     assert record is not None
     assert record.outcome == "cancelled"
+
+
+async def test_a_configmap_style_symlink_swap_is_seen_even_with_the_old_timestamp(tmp_path: Path) -> None:
+    # Kubernetes updates a mounted ConfigMap by writing a new hidden folder and swapping the
+    # `..data` symlink; the visible file is a symlink through it.
+    import os
+
+    import yaml
+
+    def revision(name: str, version: str) -> Path:
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "workflow.yaml").write_text(
+            yaml.safe_dump(manifest([{"a": {"set": {"v": version}}}], version=version))
+        )
+        return folder
+
+    old = revision("..2026_01", "1.0.0")
+    os.symlink(old.name, tmp_path / "..data")
+    os.symlink("..data/workflow.yaml", tmp_path / "workflow.yaml")
+    config = ServerConfig(reload_interval=0.05)
+    async with serving([tmp_path], config=config) as (server, base), aiohttp.ClientSession() as client:
+        assert (await send(client, "POST", base + "/flow", json={})).json() == {"v": "1.0.0"}
+        new = revision("..2026_02", "2.0.0")
+        stat = (old / "workflow.yaml").stat()
+        os.utime(new / "workflow.yaml", ns=(stat.st_atime_ns, stat.st_mtime_ns))
+        os.symlink(new.name, tmp_path / "..data_tmp")
+        os.replace(tmp_path / "..data_tmp", tmp_path / "..data")
+        for _ in range(100):
+            reply = await send(client, "POST", base + "/flow", json={})
+            if reply.json() == {"v": "2.0.0"}:
+                break
+            await asyncio.sleep(0.02)
+        files = [d.file for d in server.router.definitions]
+    assert reply.json() == {"v": "2.0.0"}
+    assert files == [str(tmp_path / "workflow.yaml")]  # the hidden revision folders are not read

@@ -39,10 +39,18 @@ FlowFactory = Callable[[Mapping[str, Any]], Flow]
 @dataclass(slots=True)
 class LoadedFile:
     path: str
-    mtime_ns: int
+    #: What identifies the content read: modification time, inode and size. The inode matters
+    #: for Kubernetes volume updates, which swap in new files (possibly with old timestamps).
+    stamp: tuple[int, int, int]
     definitions: list[Definition] = field(default_factory=list)
     policies: list[Policy] = field(default_factory=list)
     problems: list[DefinitionProblem] = field(default_factory=list)
+
+
+def file_stamp(path: Path) -> tuple[int, int, int]:
+    """Raises OSError when the file is gone."""
+    status = path.stat()
+    return (status.st_mtime_ns, status.st_ino, status.st_size)
 
 
 def manifest_files(paths: Iterable[Path]) -> tuple[list[Path], list[DefinitionProblem]]:
@@ -191,12 +199,12 @@ def load_file(path: Path, *, factory: FlowFactory) -> LoadedFile:
     """
     file = str(path)
     try:
-        mtime = path.stat().st_mtime_ns
+        stamp = file_stamp(path)
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
-        return LoadedFile(file, 0, problems=[DefinitionProblem(file, "", f"cannot read: {reason}")])
-    loaded = LoadedFile(file, mtime)
+        return LoadedFile(file, (0, 0, 0), problems=[DefinitionProblem(file, "", f"cannot read: {reason}")])
+    loaded = LoadedFile(file, stamp)
     try:
         documents = [d for d in yaml.safe_load_all(text) if d is not None]
     except yaml.YAMLError as exc:

@@ -18,7 +18,7 @@ from typing import Any
 
 from baton.server.definitions import Definition
 from baton.server.errors import DefinitionProblem
-from baton.server.loading import FlowFactory, LoadedFile, load_file, manifest_files
+from baton.server.loading import FlowFactory, LoadedFile, file_stamp, load_file, manifest_files
 from baton.server.policies import build_gate, gate_problems
 from baton.server.routing import Router, build_router
 
@@ -47,12 +47,12 @@ class Registry:
         self._refused: dict[str, list[DefinitionProblem]] = {}
         self.problems: tuple[DefinitionProblem, ...] = ()
 
-    def _stat(self) -> tuple[dict[str, int], list[DefinitionProblem]]:
+    def _stat(self) -> tuple[dict[str, tuple[int, int, int]], list[DefinitionProblem]]:
         files, problems = manifest_files(self.paths)
-        mtimes: dict[str, int] = {}
+        mtimes: dict[str, tuple[int, int, int]] = {}
         for path in files:
             try:
-                mtimes[str(path)] = path.stat().st_mtime_ns
+                mtimes[str(path)] = file_stamp(path)
             except OSError:
                 continue
         return mtimes, problems
@@ -72,7 +72,7 @@ class Registry:
                 changed.append(name)
         for name, mtime in mtimes.items():
             previous = self._files.get(name)
-            if previous is not None and previous.mtime_ns == mtime:
+            if previous is not None and previous.stamp == mtime:
                 continue
             loaded = load_file(Path(name), factory=self._factory)
             changed.append(name)
@@ -80,7 +80,7 @@ class Registry:
                 self._refused[name] = loaded.problems
                 if previous is not None:
                     # Keep serving what was valid; note the refused mtime so it is not re-read.
-                    previous.mtime_ns = loaded.mtime_ns
+                    previous.stamp = loaded.stamp
                     continue
             else:
                 self._refused.pop(name, None)
