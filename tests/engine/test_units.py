@@ -47,3 +47,27 @@ def test_problem_details_round_trip_and_read_well() -> None:
     )
     assert WorkflowError.from_dict(error.to_dict()).to_dict() == error.to_dict()
     assert str(error) == "Not Found (404): no pet at /do/1/get"
+
+
+def test_uri_template_values_are_encoded_exactly_as_quote_would_encode_them() -> None:
+    from urllib.parse import quote
+
+    from baton.engine._state import Scope
+    from baton.engine.tasks.call_http import UriTemplate
+
+    template = UriTemplate("https://x.example/{v}", expression=None)
+    rng = random.Random(3)
+    alphabet = "aZ09-_.~ /?#%+&=é€\t:@!*'()"
+    values: list[object] = [0, -7, 10**30, 1.5, -0.25, 1e20, 1e-7, "", "plain", "a b", "ü", "~tilde"]
+    values += ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 8))) for _ in range(500)]
+    scope: Scope = None  # type: ignore[assignment]  # a template without ${ } never reads it
+    for value in values:
+        assert template.render({"v": value}, scope) == f"https://x.example/{quote(str(value), safe='')}"
+
+
+def test_content_types_are_read_case_insensitively_without_parameters() -> None:
+    from baton.engine.tasks.call_http import decode_body
+
+    assert decode_body(b'{"a": 1}', {"content-TYPE": "Application/JSON; charset=utf-8"}) == {"a": 1}
+    assert decode_body(b'{"a": 1}', {"Content-Type": " text/plain ;q=1"}) == '{"a": 1}'
+    assert decode_body(b'{"a": 1}', {"X-Other": "application/json"}) == {"a": 1}  # no type: sniffed

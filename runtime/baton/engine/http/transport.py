@@ -30,6 +30,10 @@ class HttpResponse:
     url: str
 
 
+#: Most calls have no timeout; one shared value spares building it per request.
+_NO_TIMEOUT = aiohttp.ClientTimeout(total=None)
+
+
 class TransportError(Exception):
     """The request did not get an answer: connection refused, reset, DNS, timeout, body too big."""
 
@@ -114,7 +118,7 @@ class AiohttpTransport:
                 headers=headers,
                 data=body,
                 allow_redirects=follow_redirects,
-                timeout=aiohttp.ClientTimeout(total=timeout),
+                timeout=_NO_TIMEOUT if timeout is None else aiohttp.ClientTimeout(total=timeout),
             ) as response:
                 declared = response.content_length
                 if declared is not None and declared > max_body:
@@ -129,7 +133,8 @@ class AiohttpTransport:
                 return HttpResponse(
                     status=response.status,
                     reason=response.reason or "",
-                    headers={k: v for k, v in response.headers.items()},
+                    # items(), not the mapping: of repeated headers the last wins, as before.
+                    headers=dict(response.headers.items()),
                     body=body,
                     url=url,
                 )

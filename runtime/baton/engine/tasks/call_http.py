@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import json
 import re
 from collections.abc import Mapping
@@ -43,6 +44,8 @@ __all__ = [
 DEADLINE_HEADER = "X-Baton-Deadline-Ms"
 
 _VARIABLE = re.compile(r"\{([^{}]+)\}")
+#: What ``quote(text, safe="")`` leaves as it is (RFC 3986 unreserved characters).
+_UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]*")
 
 
 class UriTemplate:
@@ -79,8 +82,12 @@ class UriTemplate:
                 continue
             if isinstance(found, bool):
                 out.append("true" if found else "false")
-            elif isinstance(found, str | int | float):
-                out.append(quote(str(found), safe=""))
+            elif isinstance(found, int):
+                out.append(str(found))  # digits and "-" are unreserved: quoting would not change it
+            elif isinstance(found, str | float):
+                text = str(found)
+                # Most values (ids, names) are already unreserved; quote() costs ~3x a regex check.
+                out.append(text if _UNRESERVED.fullmatch(text) else quote(text, safe=""))
             else:
                 raise ExpressionFault(
                     f"URI template variable {{{value}}} is {type(found).__name__}; "
@@ -314,8 +321,14 @@ def _with_query(url: str, query: Any) -> str:
 def _content_type(headers: Mapping[str, str]) -> str:
     for name, value in headers.items():
         if name.lower() == "content-type":
-            return value.split(";", 1)[0].strip().lower()
+            return _media_type(value)
     return ""
+
+
+@functools.lru_cache(maxsize=256)
+def _media_type(value: str) -> str:
+    # An upstream sends the same few Content-Type values on every answer; parse each once.
+    return value.split(";", 1)[0].strip().lower()
 
 
 def _encode_body(body: Any, headers: dict[str, str]) -> bytes | None:
