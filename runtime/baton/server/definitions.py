@@ -76,6 +76,8 @@ class RunReport:
     output: Any = None
     error: ErrorLike | None = None
     timeline: Callable[[], Sequence[TaskEntry]] = field(default=lambda: ())
+    #: Masks the run's secret values in a value shown anywhere but the client's own response.
+    redact: Callable[[Any], Any] = field(default=lambda value: value)
 
 
 class Flow(Protocol):

@@ -87,7 +87,13 @@ class EngineFlow:
             observers=observers,
             call_headers=call_headers,
         )
-        report = _Report(result.status, result.output, result.error, lambda: _entries(result))
+        report = _Report(
+            result.status,
+            result.output,
+            result.error,
+            lambda: _entries(result),
+            result.timeline.redactor.redact,
+        )
         report.result = result
         return report
 

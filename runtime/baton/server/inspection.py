@@ -62,7 +62,8 @@ class RunRecord:
     def detail(self) -> dict[str, Any]:
         out = self.brief()
         if self.outcome == "completed":
-            out["output"] = self.output
+            # The client got the output as the workflow made it; inspection shows it redacted.
+            out["output"] = self.output if self.report is None else self.report.redact(self.output)
         if self.problem is not None:
             out["error"] = self.problem.as_json()
         out["policies"] = [outcome.as_json() for outcome in self.policies]
