@@ -186,3 +186,28 @@ async def test_inspection_paths_only_answer_get(tmp_path: Path) -> None:
         reply = await send(client, "POST", base + "/runs", json={})
     assert reply.status == 405
     assert reply.headers["Allow"] == "GET, HEAD"
+
+
+async def test_an_admin_port_keeps_run_data_and_metrics_off_the_public_port(tmp_path: Path) -> None:
+    write(tmp_path, "flow.yaml", manifest([{"a": {"set": {"a": 1}}}]))
+    config = ServerConfig(reload_interval=0, admin_port=0)
+    async with serving([tmp_path], config=config) as (server, base), aiohttp.ClientSession() as client:
+        run_id = (await send(client, "POST", base + "/flow", json={})).headers["X-Baton-Run-Id"]
+        admin = f"http://127.0.0.1:{server.admin_port}"
+        public = {
+            path: (await send(client, "GET", base + path)).status
+            for path in ("/runs", f"/runs/{run_id}", "/metrics", "/healthz", "/readyz")
+        }
+        private = {
+            path: (await send(client, "GET", admin + path)).status
+            for path in ("/runs", f"/runs/{run_id}", "/runs/summary", "/metrics", "/readyz", "/flow")
+        }
+    assert public == {"/runs": 404, f"/runs/{run_id}": 404, "/metrics": 404, "/healthz": 200, "/readyz": 200}
+    assert private == {
+        "/runs": 200,
+        f"/runs/{run_id}": 200,
+        "/runs/summary": 200,
+        "/metrics": 200,
+        "/readyz": 200,
+        "/flow": 404,
+    }

@@ -34,6 +34,11 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8080, help="port to listen on (default: 8080)")
     parser.add_argument(
+        "--admin-port",
+        type=int,
+        help="serve /runs and /metrics on this port only (probes answer on both); default: the main port",
+    )
+    parser.add_argument(
         "--reload-interval",
         type=float,
         default=1.0,
@@ -120,6 +125,7 @@ def _main(args: argparse.Namespace) -> int:
         grace_period=args.grace_period,
         task_metrics=not args.no_task_metrics,
         upstream_connections=args.upstream_connections,
+        admin_port=args.admin_port,
     )
     return asyncio.run(_serve(args, config, secrets, host_map))
 
@@ -148,6 +154,7 @@ async def _serve(
         json.dumps(
             {
                 "listening": f"http://{args.host}:{port}",
+                "admin": None if server.admin_port is None else f"http://{args.host}:{server.admin_port}",
                 "serving": [
                     {
                         "method": d.endpoint.method,

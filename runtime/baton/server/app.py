@@ -72,6 +72,9 @@ class ServerConfig:
     #: Pooled connections to upstreams (all hosts) of the environment the server makes itself.
     #: A fan-out multiplies client concurrency, so the engine's default would queue calls.
     upstream_connections: int = 1024
+    #: Serve `/runs...` and `/metrics` on this port only (same host), so that the public
+    #: endpoint does not expose other clients' run data. None: everything on the main port.
+    admin_port: int | None = None
 
 
 def _problem(status: int, title: str, detail: str, *, kind: str | None = None) -> Problem:
@@ -110,9 +113,17 @@ class Server:
         self._background: set[asyncio.Task[Any]] = set()
         self._watcher: asyncio.Task[None] | None = None
         self._runner: web.ServerRunner | None = None
+        self._admin_runner: web.ServerRunner | None = None
+        #: The bound admin port once started (useful with admin_port=0).
+        self.admin_port: int | None = None
         self._secret_values: tuple[str, ...] = tuple(_secret_strings(self.env.secrets))
         self._admin = self._admin_handlers()
         self._show_run = inspection_views.show_run(self)
+        # With an admin port, run data and metrics are served there only; probes answer on both.
+        self._admin_here = self.config.admin_port is None
+        self._public = (
+            self._admin if self._admin_here else {path: self._admin[path] for path in ("/healthz", "/readyz")}
+        )
         self._web_server = web.Server(self._dispatch)
 
     # -- definitions ------------------------------------------------------------------------
@@ -149,11 +160,24 @@ class Server:
         # endpoints change on reload (an Application's router is frozen once started), and the
         # URL dispatcher's per-request work is measurable against a request path this short.
         path = request.path
+        handler = self._public.get(path)
+        if handler is None and self._admin_here and path.startswith("/runs/"):
+            handler = self._show_run
+        if handler is None:
+            return await self._endpoint(request)
+        return await self._admin_request(request, handler)
+
+    async def _admin_dispatch(self, request: web.BaseRequest) -> web.StreamResponse:
+        path = request.path
         handler = self._admin.get(path)
         if handler is None and path.startswith("/runs/"):
             handler = self._show_run
         if handler is None:
-            return await self._endpoint(request)
+            return problem_response(_problem(404, "Not Found", f"{path} is not an admin path"))
+        return await self._admin_request(request, handler)
+
+    async def _admin_request(self, request: web.BaseRequest, handler: Handler) -> web.StreamResponse:
+        path = request.path
         if request.method not in ("GET", "HEAD"):
             return problem_response(
                 _problem(405, "Method Not Allowed", f"{path} accepts GET"), headers={"Allow": "GET, HEAD"}
@@ -416,9 +440,15 @@ class Server:
             self._watcher = asyncio.create_task(
                 watch(self.registry, self._apply, interval=self.config.reload_interval)
             )
-        server = site._server
-        sockets = getattr(server, "sockets", None) or ()
-        return int(sockets[0].getsockname()[1]) if sockets else port
+        if self.config.admin_port is not None:
+            self._admin_runner = web.ServerRunner(
+                web.Server(self._admin_dispatch), access_log=None, shutdown_timeout=1.0, handle_signals=False
+            )
+            await self._admin_runner.setup()
+            admin_site = web.TCPSite(self._admin_runner, host, self.config.admin_port, reuse_address=True)
+            await admin_site.start()
+            self.admin_port = _bound_port(admin_site, self.config.admin_port)
+        return _bound_port(site, port)
 
     @property
     def in_flight(self) -> int:
@@ -445,11 +475,19 @@ class Server:
             await self._runner.cleanup()
             self._runner = None
         await background
+        if self._admin_runner is not None:
+            await self._admin_runner.cleanup()
+            self._admin_runner = None
         if self._owns_env:
             await self.env.aclose()
         if self.tracing is not None:
             # The exporter blocks while it sends; off the loop, so a receiver on it can answer.
             await asyncio.to_thread(self.tracing.provider.force_flush)
+
+
+def _bound_port(site: web.TCPSite, asked: int) -> int:
+    sockets = getattr(site._server, "sockets", None) or ()
+    return int(sockets[0].getsockname()[1]) if sockets else asked
 
 
 def _secret_strings(secrets: Mapping[str, Any]) -> list[str]:
