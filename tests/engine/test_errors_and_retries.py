@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from baton.engine import FakeClock, RunEnvironment, compile_workflow
+from baton.engine import FakeClock, Limits, RunEnvironment, compile_workflow
 from tests.engine._support import Upstream, document, run, upstream
 
 
@@ -109,6 +109,19 @@ async def test_retries_stop_at_the_attempt_count_and_the_error_faults_the_run(
     assert result.error is not None
     assert result.error.status == 503
     assert clock.sleeps == [1.0, 1.0]
+
+
+async def test_an_unlimited_exponential_retry_of_a_lasting_error_ends_in_the_step_budget(
+    fake_env: RunEnvironment,
+) -> None:
+    boom = {"boom": {"raise": {"error": {"type": "https://example.com/down", "status": 503}}}}
+    result = await run(
+        [{"again": {"try": [boom], "catch": {"retry": {"backoff": {"exponential": {}}}}}}],
+        env=fake_env,
+        limits=Limits(max_steps=3000),
+    )
+    assert result.error is not None
+    assert (result.error.title, result.error.instance) == ("Step budget exhausted", "/do/0/again")
 
 
 async def test_retries_stop_when_the_next_would_start_past_the_duration_limit(

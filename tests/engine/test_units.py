@@ -71,3 +71,9 @@ def test_content_types_are_read_case_insensitively_without_parameters() -> None:
     assert decode_body(b'{"a": 1}', {"content-TYPE": "Application/JSON; charset=utf-8"}) == {"a": 1}
     assert decode_body(b'{"a": 1}', {"Content-Type": " text/plain ;q=1"}) == '{"a": 1}'
     assert decode_body(b'{"a": 1}', {"X-Other": "application/json"}) == {"a": 1}  # no type: sniffed
+
+
+def test_an_unlimited_exponential_backoff_never_overflows_and_ends_in_the_step_budget() -> None:
+    rng = random.Random(1)
+    assert RetryPolicy(backoff="exponential").delay_before(5000, rng) == 0.0
+    assert RetryPolicy(delay=0.5, backoff="exponential").delay_before(5000, rng) > 1e300

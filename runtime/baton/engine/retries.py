@@ -39,7 +39,9 @@ class RetryPolicy:
         if self.backoff == "linear":
             seconds = self.delay * retry
         elif self.backoff == "exponential":
-            seconds = self.delay * (2 ** (retry - 1))
+            # 2 ** n past 1023 is not a float: an unlimited policy would crash at retry 1025
+            # instead of running into the step budget. Capped, the product is finite or inf.
+            seconds = self.delay * 2.0 ** min(retry - 1, 1023)
         else:
             seconds = self.delay
         if self.jitter is not None:
