@@ -129,15 +129,22 @@ class Server:
     # -- definitions ------------------------------------------------------------------------
 
     def load(self) -> ReloadResult:
-        """(Re)load the definition files and serve what is valid; the result names what is not."""
+        """(Re)load the definition files and serve what is valid; the result names what is not.
+
+        Quiet: the caller reports the result (``baton serve`` prints refusals like
+        ``baton validate``); reloads found by the file watcher are logged.
+        """
         result = self.registry.load()
-        self._apply(result)
+        self._swap(result)
         return result
 
-    def _apply(self, result: ReloadResult) -> None:
+    def _swap(self, result: ReloadResult) -> None:
         self.router = result.router
         self.metrics.definitions.labels().set(len(result.router.definitions))
         self.metrics.reloads.labels("refused" if result.problems else "applied").inc()
+
+    def _apply(self, result: ReloadResult) -> None:
+        self._swap(result)
         for problem in result.problems:
             log.error("definition refused: %s", problem)
         if result.changed:
