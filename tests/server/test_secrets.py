@@ -11,8 +11,8 @@ from aiohttp import web
 
 from baton.engine import RunEnvironment
 from baton.server import tracing_from_env
+from tests.server._otlp import otlp_receiver
 from tests.server._support import manifest, send, serving, upstream, write
-from tests.server.test_tracing import otlp_receiver
 
 TOKEN = "tok-5ecret-value-123"
 

@@ -8,68 +8,18 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp import web
-from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
 from baton.server import Tracing, tracing_from_env
+from tests.server._otlp import attributes_of, otlp_receiver
 from tests.server._support import Upstream, call, json_after, manifest, send, serving, upstream, write
 
 CLIENT_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
 CLIENT_SPAN = "00f067aa0ba902b7"
-
-
-@dataclass
-class Receiver:
-    """A real OTLP/HTTP trace receiver: decodes ExportTraceServiceRequest protobuf bodies."""
-
-    port: int = 0
-    spans: list[Any] = field(default_factory=list)
-    services: list[str] = field(default_factory=list)
-
-
-@asynccontextmanager
-async def otlp_receiver() -> AsyncIterator[Receiver]:
-    receiver = Receiver()
-
-    async def export(request: web.Request) -> web.Response:
-        assert request.content_type == "application/x-protobuf"
-        message = trace_service_pb2.ExportTraceServiceRequest()
-        message.ParseFromString(await request.read())
-        for resource_spans in message.resource_spans:
-            attributes = {kv.key: kv.value.string_value for kv in resource_spans.resource.attributes}
-            for scope_spans in resource_spans.scope_spans:
-                for span in scope_spans.spans:
-                    receiver.spans.append(span)
-                    receiver.services.append(attributes.get("service.name", ""))
-        reply = trace_service_pb2.ExportTraceServiceResponse()
-        return web.Response(body=reply.SerializeToString(), content_type="application/x-protobuf")
-
-    app = web.Application()
-    app.router.add_post("/v1/traces", export)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    receiver.port = runner.addresses[0][1]
-    try:
-        yield receiver
-    finally:
-        await runner.cleanup()
-
-
-def _attributes(span: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for kv in span.attributes:
-        out[kv.key] = getattr(kv.value, kv.value.WhichOneof("value"))
-    return out
 
 
 def _flow(up: Upstream) -> dict[str, Any]:
@@ -127,22 +77,22 @@ async def test_the_run_span_tree_reaches_a_real_otlp_receiver(
     assert run.trace_id.hex() == CLIENT_TRACE
     assert run.parent_span_id.hex() == CLIENT_SPAN
     assert run.kind == run.SPAN_KIND_SERVER
-    run_attributes = _attributes(run)
+    run_attributes = attributes_of(run)
     assert run_attributes["baton.run_id"] == run_id
     assert run_attributes["baton.workflow"] == "under-test"
     assert run_attributes["http.response.status_code"] == 200
     for task in ("gather", "decide"):
         assert spans[task].parent_span_id == run.span_id, task
-    assert _attributes(spans["gather"])["baton.task.kind"] == "fork"
-    assert "baton.task.decision" in _attributes(spans["decide"])
+    assert attributes_of(spans["gather"])["baton.task.kind"] == "fork"
+    assert "baton.task.decision" in attributes_of(spans["decide"])
     for task in ("users", "orders"):
         assert spans[task].parent_span_id == spans["gather"].span_id, task
-        assert _attributes(spans[task])["baton.task.kind"] == "call"
+        assert attributes_of(spans[task])["baton.task.kind"] == "call"
     calls = [span for span in receiver.spans if span.kind == span.SPAN_KIND_CLIENT]
     assert len(calls) == 2
     by_parent = {span.parent_span_id: span for span in calls}
     users_call = by_parent[spans["users"].span_id]
-    attributes = _attributes(users_call)
+    attributes = attributes_of(users_call)
     assert attributes["http.request.method"] == "GET"
     assert attributes["http.response.status_code"] == 200
     assert attributes["url.full"] == up.url("/users")  # the query (and its token) never reaches a span
