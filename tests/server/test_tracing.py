@@ -1,6 +1,6 @@
 """Traces exported with the real OTLP exporter: run -> tasks -> calls, parents and attributes right.
 
-The fast tier receives them in a real OTLP/HTTP receiver written here (protobuf decoded with
+The fast tier receives them in a real OTLP/HTTP receiver (tests/server/_otlp.py, protobuf decoded with
 ``opentelemetry-proto``); the plane tier finds the same tree in Jaeger.
 """
 
