@@ -15,8 +15,11 @@ figures reported are medians over rounds of Baton / baseline ratios.
 
     python bench/server_vs_aiohttp.py [--duration 8] [--rounds 3] [--connections 16,128]
                                       [--flows checkout,chain] [--json PATH] [--profile PATH]
+                                      [--no-wrk]
 
-``--profile PATH`` runs Baton's server under cProfile and writes its stats to PATH.
+``--profile PATH`` runs Baton's server under cProfile and writes its stats to PATH. Besides
+throughput and latency, each line reports the server process's CPU time per request (from
+/proc), the figure least moved by other work on a shared machine.
 """
 
 from __future__ import annotations
