@@ -6,6 +6,7 @@ import base64
 import json
 from typing import Any
 
+import pytest
 from aiohttp import web
 
 from baton.engine import DEADLINE_HEADER, RunEnvironment, compile_workflow
@@ -177,3 +178,36 @@ async def test_a_custom_function_from_use_functions_is_called_with_its_arguments
         )
     assert result.status == "completed", result.error
     assert result.output["id"] == 5
+
+
+@pytest.mark.parametrize(
+    ("call", "named"),
+    [
+        (
+            {"method": "get", "endpoint": '${ $context.echo + "?q=" + .v }'},
+            "holds a space or control character",
+        ),
+        ({"method": "get", "endpoint": "${ $context.echo }", "headers": {"X-Note": "${ .v }"}}, "'X-Note'"),
+        ({"method": "GE T", "endpoint": "${ $context.echo }"}, "Method cannot contain"),
+        ({"method": "get", "endpoint": "http://127.0.0.1:99999/echo"}, "Port out of range"),
+    ],
+    ids=["crlf-in-endpoint", "crlf-in-header", "method-not-a-token", "port-out-of-range"],
+)
+async def test_a_request_that_cannot_be_sent_as_it_is_is_a_configuration_error_and_injects_nothing(
+    env: RunEnvironment, call: dict[str, Any], named: str
+) -> None:
+    async with upstream({("GET", "/echo"): _echo}) as up:
+        result = await run(
+            [
+                {"where": {"set": {"v": "${ .v }"}, "export": {"as": {"echo": up.url("/echo")}}}},
+                {"send": {"call": "http", "with": call}},
+            ],
+            {"v": "a\r\nX-Injected: yes"},
+            env=env,
+        )
+        assert up.requests == []
+    assert result.error is not None
+    assert (result.error.status, result.error.title) == (400, "Request not sendable")
+    assert result.error.type.endswith("/configuration")
+    assert result.error.instance == "/do/1/send"
+    assert named in (result.error.detail or "")

@@ -35,12 +35,16 @@ _NO_TIMEOUT = aiohttp.ClientTimeout(total=None)
 
 
 class TransportError(Exception):
-    """The request did not get an answer: connection refused, reset, DNS, timeout, body too big."""
+    """The request did not get an answer: connection refused, reset, DNS, timeout, body too big,
+    or (``unsendable``) the request itself cannot be put on the wire, which no retry will mend."""
 
-    def __init__(self, message: str, *, timed_out: bool = False, too_large: bool = False) -> None:
+    def __init__(
+        self, message: str, *, timed_out: bool = False, too_large: bool = False, unsendable: bool = False
+    ) -> None:
         super().__init__(message)
         self.timed_out = timed_out
         self.too_large = too_large
+        self.unsendable = unsendable
 
 
 class HttpTransport(Protocol):
@@ -142,7 +146,15 @@ class AiohttpTransport:
             within = "" if timeout is None else f" within {timeout:g}s"
             raise TransportError(f"timed out: no answer{within}", timed_out=True) from exc
         except aiohttp.ClientError as exc:
-            raise TransportError(f"{type(exc).__name__}: {exc}") from exc
+            # An invalid URL of our own is unsendable; one an upstream redirected to is its fault.
+            unsendable = isinstance(exc, aiohttp.InvalidURL) and not isinstance(
+                exc, aiohttp.RedirectClientError
+            )
+            raise TransportError(f"{type(exc).__name__}: {exc}", unsendable=unsendable) from exc
+        except ValueError as exc:
+            # aiohttp and yarl refuse control characters in headers, a method that is not a token,
+            # a port out of range: the request is wrong, not the network.
+            raise TransportError(f"the request cannot be sent: {exc}", unsendable=True) from exc
 
     async def close(self) -> None:
         if self._session is not None and self._owns_session:

@@ -46,6 +46,10 @@ DEADLINE_HEADER = "X-Baton-Deadline-Ms"
 _VARIABLE = re.compile(r"\{([^{}]+)\}")
 #: What ``quote(text, safe="")`` leaves as it is (RFC 3986 unreserved characters).
 _UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]*")
+#: What may not stand in a request line or header as it is sent.
+_CONTROL = re.compile(r"[\x00-\x20\x7f]")
+#: What may not stand in a header value (a space may).
+_LINE_BREAK = re.compile(r"[\r\n\x00]")
 
 
 class UriTemplate:
@@ -198,6 +202,13 @@ async def exchange(
     body: Any,
 ) -> Any:
     """Send one request for ``node`` and answer per the spec (shared by http and openapi calls)."""
+    if _CONTROL.search(url):
+        # An endpoint built by an expression goes on the request line as it is: a CR/LF in it
+        # would inject headers into the upstream's request, a space would split the line.
+        raise ConfigurationError(
+            f"endpoint {url!r} holds a space or control character; percent-encode it",
+            title="Request not sendable",
+        )
     auth, redirect, output_format = node.auth, node.redirect, node.output_format
     headers = {**state.call_headers, **declared}
     if auth is not None:
@@ -242,6 +253,12 @@ async def exchange(
             )
         if exc.timed_out:
             raise TimeoutFault(f"{method} {url}: {exc}", title="Call timed out") from exc
+        if exc.unsendable:
+            culprits = [
+                name for name, value in headers.items() if _CONTROL.search(name) or _LINE_BREAK.search(value)
+            ]
+            named = f" (header {', '.join(map(repr, culprits))})" if culprits else ""
+            raise ConfigurationError(f"{method} {url}: {exc}{named}", title="Request not sendable") from exc
         if exc.too_large:
             raise LimitExceeded(
                 f"{method} {url}: {exc} (Limits.max_payload_bytes)",
