@@ -202,6 +202,19 @@ async def test_input_over_the_payload_limit_is_refused_before_any_task_runs(env:
     assert len(result.timeline) == 0
 
 
+async def test_an_output_over_the_payload_limit_faults_the_run_and_is_not_kept(env: RunEnvironment) -> None:
+    result = await run(
+        [{"grow": {"set": {"blob": "${ .seed * 2000 }"}}}],
+        {"seed": "x"},
+        env=env,
+        limits=Limits(max_payload_bytes=1000),
+    )
+    assert result.error is not None
+    assert (result.error.status, result.error.instance) == (413, "/output")
+    assert result.output is None
+    assert result.to_dict()["output"] is None
+
+
 def test_compiling_reports_every_problem_with_its_path() -> None:
     with pytest.raises(CompileError) as caught:
         compile_workflow(

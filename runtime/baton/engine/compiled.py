@@ -265,6 +265,7 @@ class CompiledWorkflow:
         except WorkflowError as exc:
             error = exc
             status = "faulted"
+            output = None  # an output over the payload limit must not be kept (or sent) after all
         except Exception as exc:  # an engine bug must still end as a reported fault, never a traceback
             log.exception("run %s failed unexpectedly", state.run_id)
             error = RuntimeFault(f"unexpected {type(exc).__name__}: {exc}", instance="/")
