@@ -228,3 +228,25 @@ class _Count:
             self.started += 1
             if self.started == self.target:
                 self.reached.set()
+
+
+async def test_a_secret_in_a_refused_endpoint_is_redacted_even_with_quotes_and_backslashes() -> None:
+    key = "k'ey\\with\"quotes"
+    async with RunEnvironment(secrets={"api": {"key": key}}) as env:
+        result = await run(
+            [
+                {
+                    "send": {
+                        "call": "http",
+                        "with": {"method": "get", "endpoint": '${ "ftp://x/?k=" + $secrets.api.key }'},
+                    }
+                }
+            ],
+            env=env,
+            use={"secrets": ["api"]},
+        )
+    assert result.error is not None
+    detail = result.error.detail or ""
+    assert "not an absolute http(s) URI" in detail
+    assert REDACTED in detail
+    assert "with" not in detail

@@ -48,6 +48,7 @@ _VARIABLE = re.compile(r"\{([^{}]+)\}")
 _UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]*")
 #: What may not stand in a request line or header as it is sent.
 _CONTROL = re.compile(r"[\x00-\x20\x7f]")
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f]")
 #: What may not stand in a header value (a space may).
 _LINE_BREAK = re.compile(r"[\r\n\x00]")
 
@@ -180,7 +181,7 @@ class CallHttpNode(HttpExchangeNode):
             url = _with_query(url, self.query.render(input, scope))
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ConfigurationError(f"endpoint {url!r} is not an absolute http(s) URI")
+            raise ConfigurationError(f"endpoint `{_visible(url)}` is not an absolute http(s) URI")
         declared: dict[str, str] = {}
         if self.headers is not None:
             rendered = self.headers.render(input, scope)
@@ -206,7 +207,7 @@ async def exchange(
         # An endpoint built by an expression goes on the request line as it is: a CR/LF in it
         # would inject headers into the upstream's request, a space would split the line.
         raise ConfigurationError(
-            f"endpoint {url!r} holds a space or control character; percent-encode it",
+            f"endpoint `{_visible(url)}` holds a space or control character; percent-encode it",
             title="Request not sendable",
         )
     auth, redirect, output_format = node.auth, node.redirect, node.output_format
@@ -313,6 +314,12 @@ def _call_end(
     outcome = CallOutcome(status=status, error=error, duration=duration, timed_out=timed_out)
     for observer, handle in zip(observers, handles, strict=False):
         notify((observer,), "on_call_end", handle, outcome)
+
+
+def _visible(text: str) -> str:
+    # Not repr(): it would also escape quotes and backslashes, and a secret holding one would
+    # then no longer match the run's redaction by value. Only what cannot be shown is escaped.
+    return _UNPRINTABLE.sub(lambda match: repr(match.group())[1:-1], text)
 
 
 def _header_value(value: Any) -> str:
