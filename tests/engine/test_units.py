@@ -77,3 +77,15 @@ def test_an_unlimited_exponential_backoff_never_overflows_and_ends_in_the_step_b
     rng = random.Random(1)
     assert RetryPolicy(backoff="exponential").delay_before(5000, rng) == 0.0
     assert RetryPolicy(delay=0.5, backoff="exponential").delay_before(5000, rng) > 1e300
+
+
+def test_secrets_are_masked_as_they_read_in_messages_json_escaped_and_percent_encoded() -> None:
+    redactor = Redactor(['p"ss wörd/&'])
+    seen = {
+        'string ("p\\"ss wörd/&") is bad': 'string ("***") is bad',  # jq quotes JSON-style
+        'string ("p\\"ss w\\u00f6rd/&")': 'string ("***")',  # ... or ASCII-only
+        "GET https://x/p%22ss%20w%C3%B6rd%2F%26 failed": "GET https://x/*** failed",  # a URI template value
+        "GET https://x/?k=p%22ss+w%C3%B6rd%2F%26 failed": "GET https://x/?k=*** failed",  # a query value
+    }
+    for message, masked in seen.items():
+        assert redactor.redact_text(message) == masked

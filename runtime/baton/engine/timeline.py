@@ -8,12 +8,26 @@ wherever it flowed to.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator
 from typing import Any, Final
+from urllib.parse import quote, quote_plus
 
 __all__ = ["REDACTED", "CompensationRecord", "Redactor", "TaskRecord", "Timeline"]
 
 REDACTED: Final = "***"
+
+
+def _spellings(secret: str) -> set[str]:
+    """How a secret reads once it has flowed into a message: as it is, JSON-escaped (jq's and
+    JSON's error texts quote values) and percent-encoded (URI templates, query strings)."""
+    return {
+        secret,
+        json.dumps(secret)[1:-1],
+        json.dumps(secret, ensure_ascii=False)[1:-1],
+        quote(secret, safe=""),
+        quote_plus(secret, safe=""),
+    }
 
 
 class Redactor:
@@ -29,7 +43,10 @@ class Redactor:
             if not text:
                 continue
             # Very short values would mask ordinary words; they are masked only as whole strings.
-            (needles if len(text) >= 4 else exact).add(text)
+            if len(text) >= 4:
+                needles.update(_spellings(text))
+            else:
+                exact.add(text)
         self._exact = frozenset(exact)
         self._needles = tuple(sorted(needles, key=len, reverse=True))
 
