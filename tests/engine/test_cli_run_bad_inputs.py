@@ -275,3 +275,15 @@ def test_a_reader_that_goes_away_early_gets_no_traceback(tmp_path: Path) -> None
         err = process.stderr.read()
         assert process.wait(timeout=60) == 0
     assert b"Traceback" not in err
+
+
+def test_a_timeline_too_deep_to_print_is_left_out_of_valid_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    deep = "[" * 3000 + "1" + "]" * 3000
+    tasks = f"do:\n  - a:\n      set: {{x: '${{ {deep} }}'}}\n  - b:\n      set: {{y: 1}}\n"
+    path = _flow(tmp_path, "deep", tasks)
+    code, out, err = _run(capsys, str(path), "--timeline", "--output", "json")
+    assert code == 0
+    assert json.loads(out)["output"] == {"y": 1}
+    assert "timeline holds a value nested too deeply to print; left out" in err

@@ -250,14 +250,19 @@ async def _run(
 def _report(result: RunResult, args: argparse.Namespace) -> int:
     code = 0 if result.status == "completed" else 1
     if args.output == "json":
-        json.dump(result.to_dict(timeline=args.timeline), sys.stdout, indent=2, default=str)
-        sys.stdout.write("\n")
+        try:
+            text = json.dumps(result.to_dict(timeline=args.timeline), indent=2, default=str)
+        except RecursionError:
+            # Task inputs and outputs are not depth-guarded like the run's own; rather than half a
+            # JSON document, the result without its timeline.
+            _fail("the timeline holds a value nested too deeply to print; left out", code)
+            text = json.dumps(result.to_dict(timeline=False), indent=2, default=str)
+        sys.stdout.write(text + "\n")
         return code
     if args.timeline:
         _print_timeline(result, sys.stderr)
     if result.status == "completed":
-        json.dump(result.output, sys.stdout, indent=2, default=str)
-        sys.stdout.write("\n")
+        sys.stdout.write(json.dumps(result.output, indent=2, default=str) + "\n")
     elif result.error is not None:
         print(f"run {result.status}: {result.error}", file=sys.stderr)
         json.dump(result.error.to_dict(), sys.stderr, indent=2)
