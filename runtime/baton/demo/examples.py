@@ -12,7 +12,14 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from baton.dsl import DocumentError, Problem, load_document, read_document, validate
+from baton.dsl import (
+    DocumentError,
+    Problem,
+    load_document,
+    problems_from_validation_error,
+    read_document,
+    validate,
+)
 from baton.engine import CompiledWorkflow, CompileError, compile_workflow
 from baton.manifests import Workflow
 
@@ -42,7 +49,8 @@ def load_example(path: Path) -> Example:
     try:
         manifest = Workflow.model_validate(raw)
     except ValidationError as exc:
-        raise ExampleError(f"{path}: not a valid Workflow manifest: {_pydantic_listed(exc)}") from None
+        listed = _listed(problems_from_validation_error(exc, raw), with_file=False)
+        raise ExampleError(f"{path}: not a valid Workflow manifest: {listed}") from None
     origin = f"{path}#spec.workflow"
     try:
         document = load_document(json.dumps(manifest.spec.workflow), origin=origin)
@@ -62,11 +70,3 @@ def _listed(problems: list[Problem], *, with_file: bool = True) -> str:
     if with_file:
         return "; ".join(str(problem) for problem in problems)
     return "; ".join(f"{problem.path or '(document)'}: {problem.message}" for problem in problems)
-
-
-def _pydantic_listed(exc: ValidationError) -> str:
-    # pydantic's own text spans lines and links to its docs; one "path: message" each reads better.
-    return "; ".join(
-        f"{'.'.join(str(part) for part in error['loc']) or '(manifest)'}: {error['msg']}"
-        for error in exc.errors(include_url=False)
-    )
