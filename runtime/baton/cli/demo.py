@@ -1,4 +1,4 @@
-"""``baton demo``: run the bundled example workflows against the bundled example upstreams."""
+"""``baton demo``: serve the bundled example workflows with Baton's runtime server and call them."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from baton.demo import DEMO_RUNS, EXAMPLES_DIR, ExampleError, run_demo
+from baton.demo import DEMO_RUNS, EXAMPLES_DIR, ExampleError, Serving, run_demo
+from baton.demo.render import render_invitation
+from baton.server.lifecycle import stop_on_signals
 
 __all__ = ["register"]
 
@@ -18,11 +20,13 @@ __all__ = ["register"]
 def register(subparsers: Any) -> None:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "demo",
-        help="run the bundled example workflows against bundled example upstreams",
+        help="serve the bundled example workflows against bundled example upstreams, and call them",
         description=(
-            "Start a small shop's services on 127.0.0.1 and run the example workflows from "
-            "examples/ against them: a call + switch, a fan-out joined into one response, and a "
-            "saga that compensates when shipping fails. Prints each output and its timeline."
+            "Start a small shop's services on 127.0.0.1, serve the example workflows of examples/ "
+            "with Baton's runtime server (what `baton serve` runs), and send them example requests "
+            "over HTTP: a call + switch, a fan-out joined into one response, and a saga that "
+            "compensates when shipping fails. Prints each request, answer and run timeline, then "
+            "keeps serving until Ctrl-C (or exits, with --once)."
         ),
     )
     parser.add_argument(
@@ -31,7 +35,26 @@ def register(subparsers: Any) -> None:
         default=EXAMPLES_DIR,
         help="folder holding the example manifests (default: %(default)s)",
     )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=8080,
+        help="port to serve on, on 127.0.0.1; a free one if it is taken; 0 for any (default: 8080)",
+    )
+    parser.add_argument(
+        "--once",
+        action="store_true",
+        help="exit after the example requests (exit 0 when every run ended as expected)",
+    )
     parser.set_defaults(func=_demo)
+
+
+async def _until_interrupted(serving: Serving) -> None:
+    print(render_invitation(serving), end="", flush=True)
+    stop = asyncio.Event()
+    stop_on_signals(stop)
+    await stop.wait()
+    print("\nStopping: letting runs in flight finish.", flush=True)
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -39,8 +62,18 @@ def _demo(args: argparse.Namespace) -> int:
     if not examples.is_dir():
         print(f"baton demo: no examples folder at {examples} (use --examples DIR)", file=sys.stderr)
         return 2
+    if not 0 <= args.port <= 65535:
+        print(f"baton demo: --port must be 0-65535, got {args.port}", file=sys.stderr)
+        return 2
     try:
-        outcomes = asyncio.run(run_demo(out=sys.stdout, examples_dir=examples))
+        outcomes = asyncio.run(
+            run_demo(
+                out=sys.stdout,
+                examples_dir=examples,
+                port=args.port,
+                keep_serving=None if args.once else _until_interrupted,
+            )
+        )
     except ExampleError as exc:
         print(f"baton demo: {exc}", file=sys.stderr)
         return 1
