@@ -27,6 +27,12 @@ _SCHEMES = ("basic", "bearer", "digest", "oauth2", "oidc")
 _PROCESSES = ("container", "script", "shell", "workflow")
 _LISTED = 8
 
+#: Baton's compensation extension (the engine's ``COMPENSATE_KEY``): a task's ``metadata`` names
+#: the task that undoes it, and that task runs with ``$compensation`` bound (docs/engine.md).
+COMPENSATE_KEY = "baton.compensateBy"
+_COMPENSATION_VARIABLES = STANDARD_VARIABLES | {"compensation"}
+_COMPENSATION_REFERENCE = re.compile(r"\$compensation\b")
+
 key, index = _paths.key, _paths.index
 
 
@@ -62,6 +68,8 @@ class _Checker:
         self.sink: list[str] | None = None
         self.function_findings: dict[str, list[str]] = {}
         self.checking: set[str] = set()
+        #: Functions some task names as its compensation: they run with ``$compensation``.
+        self.compensations = _compensation_handlers(raw)
 
     def _declared(self, kind: str) -> dict[str, Any]:
         value = self.use.get(kind)
@@ -134,7 +142,8 @@ class _Checker:
             return []  # a function calling itself: reported by the engine's step budget, not here
         self.checking.add(name)
         outer, self.sink = self.sink, []
-        self.task(self.functions[name], key("use.functions", name), (), STANDARD_VARIABLES)
+        variables = _COMPENSATION_VARIABLES if name in self.compensations else STANDARD_VARIABLES
+        self.task(self.functions[name], key("use.functions", name), (), variables)
         findings, self.sink = self.sink, outer
         self.checking.discard(name)
         self.function_findings[name] = findings
@@ -166,12 +175,25 @@ class _Checker:
         self.data_flow(body, path, variables)
         self.timeout(body.get("timeout"), key(path, "timeout"))
         self.then(body.get("then"), key(path, "then"), siblings)
+        metadata = body.get("metadata")
+        if isinstance(metadata, dict) and COMPENSATE_KEY in metadata:
+            self.compensation(metadata[COMPENSATE_KEY], key(key(path, "metadata"), COMPENSATE_KEY))
         kind = task_kind(body)
         if kind is None:
             return
         if kind not in support.SUPPORTED_TASKS:
             self.unsupported(key(path, kind), f"{kind} tasks are not supported by Baton")
         getattr(self, f"task_{kind}")(body, path, siblings, variables)
+
+    def compensation(self, handler: Any, path: str) -> None:
+        """The compensating task: a function's name, or an inline ``{name: task}`` checked with
+        ``$compensation`` in scope (its shape beyond that is the engine's compiler's to report)."""
+        if isinstance(handler, str):
+            if handler not in self.functions:
+                self.error(path, f"compensating task '{handler}' is not declared in use.functions")
+        elif isinstance(handler, dict) and len(handler) == 1:
+            ((name, task),) = handler.items()
+            self.task(task, key(path, name), (), _COMPENSATION_VARIABLES)
 
     def then(self, target: Any, path: str, siblings: Collection[str]) -> None:
         if isinstance(target, str) and target not in FLOW_DIRECTIVES and target not in siblings:
@@ -212,6 +234,12 @@ class _Checker:
         findings = self.function(call)
         if findings:
             self.unsupported(key(path, "call"), f"function '{call}': {findings[0]}")
+        if call in self.compensations and _reads_compensation(self.functions[call]):
+            self.error(
+                key(path, "call"),
+                f"function '{call}' reads $compensation, which is only bound when it runs as a "
+                f"compensation ({COMPENSATE_KEY}), not when a task calls it",
+            )
 
     def http(self, arguments: Any, path: str, variables: frozenset[str]) -> None:
         if not isinstance(arguments, dict):
@@ -546,6 +574,35 @@ class _Checker:
                 name = match.group(1) or match.group(2)
                 if name not in self.secrets:
                     self.error(path, f"secret '{name}' is not declared in use.secrets")
+
+
+def _compensation_handlers(raw: dict[str, Any]) -> frozenset[str]:
+    """Names that some task's ``metadata`` gives as its compensating function, anywhere."""
+    found: set[str] = set()
+    stack: list[Any] = [raw]
+    while stack:  # iterative: documents may be nested as deep as the loader allows
+        value = stack.pop()
+        if isinstance(value, dict):
+            metadata = value.get("metadata")
+            if isinstance(metadata, dict) and isinstance(metadata.get(COMPENSATE_KEY), str):
+                found.add(metadata[COMPENSATE_KEY])
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return frozenset(found)
+
+
+def _reads_compensation(value: Any) -> bool:
+    stack: list[Any] = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str) and _COMPENSATION_REFERENCE.search(item):
+            return True
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 def semantic_problems(
