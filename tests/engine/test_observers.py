@@ -115,3 +115,38 @@ async def test_a_call_of_a_cancelled_run_still_ends_for_observers(env: RunEnviro
     assert result.status == "cancelled"
     assert [p for name, p in recorder.events if name == "call_end"] == [("handle-1", None)]
     assert recorder.events[-2:] == [("task_end", ("/do/0/get", "cancelled")), ("run_end", "cancelled")]
+
+
+class CallsOnly:
+    """Like the server's metrics observer: one hook, nothing else."""
+
+    def __init__(self) -> None:
+        self.ends: list[tuple[object, int | None]] = []
+
+    def on_call_end(self, handle: object, outcome: CallOutcome) -> None:
+        self.ends.append((handle, outcome.status))
+
+
+class FailsAtCallStart(Recorder):
+    def on_call_start(self, call: CallInfo) -> object:
+        raise RuntimeError("observer bug")
+
+
+async def test_each_observer_gets_its_own_hooks_and_handles_whatever_the_others_implement(
+    env: RunEnvironment,
+) -> None:
+    calls_only, recorder, failing = CallsOnly(), Recorder(), FailsAtCallStart()
+    async with upstream({("GET", "/e"): _echo}) as up:
+        workflow = compile_workflow(
+            document([{"get": {"call": "http", "with": {"method": "get", "endpoint": up.url("/e")}}}])
+        )
+        result = await workflow.run(None, env=env, observers=[calls_only, failing, recorder])
+    assert result.status == "completed"
+    # No on_call_start: its handle is None, never another observer's.
+    assert calls_only.ends == [(None, 200)]
+    assert ("call_end", ("handle-1", 200)) in recorder.events
+    # The observer whose on_call_start failed still has its call closed, with no handle.
+    assert ("call_end", (None, 200)) in failing.events
+    assert [e[0] for e in recorder.events] == [
+        "run_start", "task_start", "call_start", "call_end", "task_end", "run_end"
+    ]  # fmt: skip

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from baton.engine.errors import LimitExceeded
-from baton.engine.observers import RunObserver
+from baton.engine.observers import Hooks
 
 if TYPE_CHECKING:
     from baton.engine.compensation import Ledger
@@ -50,9 +50,9 @@ class RunState:
         "definition",
         "depth",
         "env",
+        "hooks",
         "ledger",
         "limits",
-        "observers",
         "prefix",
         "raw_input",
         "root_parent",
@@ -75,7 +75,7 @@ class RunState:
         secrets: Mapping[str, Any],
         definition: Mapping[str, Any],
         raw_input: Any,
-        observers: tuple[RunObserver, ...],
+        hooks: Hooks,
         call_headers: Mapping[str, str],
         deadline: float | None,
         ledger: Ledger,
@@ -93,7 +93,7 @@ class RunState:
         self.secrets = secrets
         self.definition = definition
         self.raw_input = raw_input
-        self.observers = observers
+        self.hooks = hooks
         self.call_headers = call_headers
         self.deadline = deadline
         self.ledger = ledger
@@ -142,7 +142,7 @@ class RunState:
             limits=self.limits,
             timeline=self.timeline,
             secrets=self.secrets,
-            observers=self.observers,
+            hooks=self.hooks,
             call_headers=self.call_headers,
             ledger=self.ledger,
             **own,

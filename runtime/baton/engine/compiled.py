@@ -14,7 +14,7 @@ from baton.engine.compensation import Ledger
 from baton.engine.environment import RunEnvironment
 from baton.engine.errors import ExpressionFault, RuntimeFault, TimeoutFault, WorkflowError
 from baton.engine.limits import Limits
-from baton.engine.observers import RunInfo, RunObserver, notify
+from baton.engine.observers import Hooks, RunInfo, RunObserver, notify
 from baton.engine.schemas import SchemaCheck
 from baton.engine.tasks.base import EndWorkflow
 from baton.engine.tasks.do import TaskList
@@ -188,7 +188,7 @@ class CompiledWorkflow:
             secrets=secrets,
             definition=self.definition,
             raw_input=raw_input,
-            observers=tuple(observers),
+            hooks=Hooks(tuple(observers)),
             call_headers=dict(call_headers or {}),
             deadline=deadline,
             ledger=Ledger(),
@@ -236,7 +236,8 @@ class CompiledWorkflow:
     async def _run(self, state: RunState, raw_input: Any, *, handle: RunHandle | None) -> RunResult:
         clock = state.clock
         started_at = state.started_at
-        if state.observers:
+        hooks = state.hooks
+        if hooks.run_start:
             info = RunInfo(
                 run_id=state.run_id,
                 namespace=self.namespace,
@@ -244,7 +245,7 @@ class CompiledWorkflow:
                 version=self.version,
                 started_at=started_at,
             )
-            notify(state.observers, "on_run_start", info)
+            notify(hooks.run_start, info)
         output: Any = None
         error: WorkflowError | None = None
         status: RunStatus = "completed"
@@ -307,6 +308,6 @@ class CompiledWorkflow:
             ended_at=state.clock.time(),
             compensations=compensations,
         )
-        if state.observers:
-            notify(state.observers, "on_run_end", result)
+        if state.hooks.run_end:
+            notify(state.hooks.run_end, result)
         return result

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from baton.engine.compiled import RunResult
     from baton.engine.timeline import TaskRecord
 
-__all__ = ["CallInfo", "CallOutcome", "RunInfo", "RunObserver"]
+__all__ = ["CallInfo", "CallOutcome", "Hooks", "RunInfo", "RunObserver"]
 
 log = logging.getLogger("baton.engine")
 
@@ -66,17 +66,67 @@ class RunObserver(Protocol):
     def on_run_end(self, result: RunResult) -> None: ...
 
 
-def notify(observers: tuple[RunObserver, ...], method: str, *args: Any) -> list[object]:
-    """Call ``method`` on every observer that has it, shielding the run from observer failures."""
-    results: list[object] = []
-    for observer in observers:
-        hook = getattr(observer, method, None)
-        if hook is None:
-            results.append(None)
-            continue
+#: (index of the observer in the run's list, the observer, its bound hook)
+_Bound = tuple[tuple[int, object, Any], ...]
+
+
+def _bind(observers: tuple[RunObserver, ...], method: str) -> _Bound:
+    return tuple(
+        (i, observer, hook)
+        for i, observer in enumerate(observers)
+        if (hook := getattr(observer, method, None)) is not None
+    )
+
+
+class Hooks:
+    """The hooks a run's observers implement, looked up once when the run starts.
+
+    The engine tests one tuple per event (``if hooks.task_start:``) and skips the dispatch
+    entirely when no observer has that hook: the server's metrics observer has only
+    ``on_call_end``, so a run with it pays nothing for task and run events.
+    """
+
+    __slots__ = ("call_end", "call_start", "count", "run_end", "run_start", "task_end", "task_start")
+
+    def __init__(self, observers: tuple[RunObserver, ...] = ()) -> None:
+        self.count = len(observers)
+        self.run_start = _bind(observers, "on_run_start")
+        self.task_start = _bind(observers, "on_task_start")
+        self.task_end = _bind(observers, "on_task_end")
+        self.call_start = _bind(observers, "on_call_start")
+        self.call_end = _bind(observers, "on_call_end")
+        self.run_end = _bind(observers, "on_run_end")
+
+    def __bool__(self) -> bool:
+        return self.count > 0
+
+
+def notify(hooks: _Bound, *args: Any) -> None:
+    """Call each bound hook, shielding the run from observer failures."""
+    for _, observer, hook in hooks:
         try:
-            results.append(hook(*args))
+            hook(*args)
         except Exception:
-            log.exception("run observer %r failed in %s", observer, method)
-            results.append(None)
-    return results
+            log.exception("run observer %r failed in %s", observer, getattr(hook, "__name__", hook))
+
+
+def notify_call_start(hooks: Hooks, call: CallInfo) -> list[object] | None:
+    """``on_call_start`` on every observer that has it; the handles, by observer index."""
+    if not hooks.call_start:
+        return None
+    handles: list[object] = [None] * hooks.count
+    for i, observer, hook in hooks.call_start:
+        try:
+            handles[i] = hook(call)
+        except Exception:
+            log.exception("run observer %r failed in on_call_start", observer)
+    return handles
+
+
+def notify_call_end(hooks: Hooks, handles: list[object] | None, outcome: CallOutcome) -> None:
+    """``on_call_end`` with the handle each observer's ``on_call_start`` returned (or None)."""
+    for i, observer, hook in hooks.call_end:
+        try:
+            hook(None if handles is None else handles[i], outcome)
+        except Exception:
+            log.exception("run observer %r failed in on_call_end", observer)

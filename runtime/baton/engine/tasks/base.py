@@ -113,9 +113,9 @@ class TaskNode:
             at=state.clock.time(),
             input=raw_input,
         )
-        observers = state.observers
-        if observers:
-            notify(observers, "on_task_start", record)
+        hooks = state.hooks
+        if hooks.task_start:
+            notify(hooks.task_start, record)
         scope = Scope(state, locals, node=self, raw_input=raw_input)
         scope.record = record
         try:
@@ -175,8 +175,8 @@ class TaskNode:
             raise fault from exc
         finally:
             record.ended_at = state.clock.time()
-            if observers:
-                notify(observers, "on_task_end", record)
+            if hooks.task_end:
+                notify(hooks.task_end, record)
 
     async def _execute_with_timeout(self, state: RunState, input: Any, scope: Scope, path: str) -> Any:
         assert self.timeout is not None

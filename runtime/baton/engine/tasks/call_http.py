@@ -27,7 +27,7 @@ from baton.engine.errors import (
 )
 from baton.engine.http.auth import Credentials, basic_header
 from baton.engine.http.transport import TransportError
-from baton.engine.observers import CallInfo, CallOutcome, notify
+from baton.engine.observers import CallInfo, CallOutcome, Hooks, notify_call_end, notify_call_start
 from baton.engine.tasks.base import TaskNode
 from baton.expressions import Expression, ValueTemplate
 
@@ -228,13 +228,13 @@ async def exchange(
         timeout = remaining if timeout is None else min(timeout, remaining)
     if timeout is not None:
         headers[DEADLINE_HEADER] = str(max(1, int(timeout * 1000)))
-    observers = state.observers
-    handles: list[object] = []
-    if observers:
+    hooks = state.hooks
+    handles: list[object] | None = None
+    if hooks.call_start:
         info = CallInfo(
             run_id=state.run_id, task=node.path, method=method, url=url, headers=headers, timeout=timeout
         )
-        handles = notify(observers, "on_call_start", info)
+        handles = notify_call_start(hooks, info)
     started = state.clock.monotonic()
     try:
         response = await state.env.transport.request(
@@ -247,11 +247,9 @@ async def exchange(
             max_body=limits.max_payload_bytes,
         )
     except TransportError as exc:
-        if observers:
+        if hooks.call_end:
             elapsed = state.clock.monotonic() - started
-            _call_end(
-                observers, handles, status=None, error=str(exc), duration=elapsed, timed_out=exc.timed_out
-            )
+            _call_end(hooks, handles, status=None, error=str(exc), duration=elapsed, timed_out=exc.timed_out)
         if exc.timed_out:
             raise TimeoutFault(f"{method} {url}: {exc}", title="Call timed out") from exc
         if exc.unsendable:
@@ -269,18 +267,18 @@ async def exchange(
         raise CommunicationError(f"{method} {url}: {exc}", status=503, title="Service unreachable") from exc
     except asyncio.CancelledError:
         # Cut by a timeout, a deadline or a cancelled run: observers still close their span.
-        if observers:
+        if hooks.call_end:
             _call_end(
-                observers,
+                hooks,
                 handles,
                 status=None,
                 error="cancelled",
                 duration=state.clock.monotonic() - started,
             )
         raise
-    if observers:
+    if hooks.call_end:
         _call_end(
-            observers, handles, status=response.status, error=None, duration=state.clock.monotonic() - started
+            hooks, handles, status=response.status, error=None, duration=state.clock.monotonic() - started
         )
     ceiling = 400 if redirect else 300
     if not 200 <= response.status < ceiling:
@@ -303,17 +301,17 @@ async def exchange(
 
 
 def _call_end(
-    observers: tuple[Any, ...],
-    handles: list[object],
+    hooks: Hooks,
+    handles: list[object] | None,
     *,
     status: int | None,
     error: str | None,
     duration: float,
     timed_out: bool = False,
 ) -> None:
-    outcome = CallOutcome(status=status, error=error, duration=duration, timed_out=timed_out)
-    for observer, handle in zip(observers, handles, strict=False):
-        notify((observer,), "on_call_end", handle, outcome)
+    notify_call_end(
+        hooks, handles, CallOutcome(status=status, error=error, duration=duration, timed_out=timed_out)
+    )
 
 
 def _visible(text: str) -> str:
