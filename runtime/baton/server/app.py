@@ -107,6 +107,8 @@ class Server:
         self.router = Router()
         self.idempotency = InMemoryIdempotencyStore() if idempotency is None else idempotency
         self.tracing = tracing
+        if tracing is not None:
+            tracing.redact_secrets(self.env.secrets)  # spans carry run data: mask what runs may read
         self.metrics = Metrics() if metrics is None else metrics
         self.runs = RunStore(capacity=self.config.history)
         self.accepting = True
