@@ -8,7 +8,10 @@ from typing import Any
 
 from baton.engine.errors import LimitExceeded
 
-__all__ = ["Limits", "payload_size"]
+__all__ = ["Limits", "payload_bound", "payload_size"]
+
+#: Past this many values, bounding a payload in Python costs more than measuring it exactly.
+_BOUND_NODES = 64
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -27,6 +30,12 @@ class Limits:
     max_depth: int = 16
 
     def check_payload(self, value: Any, *, what: str, instance: str | None = None) -> None:
+        # Most payloads (a run's input and output, a small event) are a few values: bounding
+        # their size costs ~1 us, serialising them ~5-10 us per check. Only a payload whose
+        # bound could be over the limit is measured exactly (and named with its exact size).
+        bound = payload_bound(value)
+        if bound is not None and bound <= self.max_payload_bytes:
+            return
         try:
             size = payload_size(value)
         except RecursionError:
@@ -53,3 +62,44 @@ def payload_size(value: Any) -> int:
     if value is None or isinstance(value, bool | int | float):
         return 8
     return len(json.dumps(value, separators=(",", ":"), default=str))
+
+
+def payload_bound(value: Any) -> int | None:
+    """An upper bound of ``payload_size(value)`` for a small JSON value, or ``None`` when the
+    value is large, deep or of a type only serialising it can measure.
+
+    A string's bound assumes every character is escaped as a surrogate pair (``\\ud83d\\ude00``,
+    12 bytes), the most ``json.dumps`` writes for one character; a float's is the longest
+    ``repr`` (24); an int's, 20 digits and a sign below 2**64.
+    """
+    total = 0
+    stack = [value]
+    nodes = 0
+    while stack:
+        item = stack.pop()
+        nodes += 1
+        if nodes > _BOUND_NODES:
+            return None
+        if isinstance(item, str):
+            total += 12 * len(item) + 2
+        elif item is None or isinstance(item, bool):
+            total += 8  # as payload_size counts a lone scalar
+        elif isinstance(item, int):
+            if item.bit_length() >= 64:
+                return None
+            total += 21
+        elif isinstance(item, float):
+            total += 24
+        elif isinstance(item, dict):
+            total += 2
+            for key, member in item.items():
+                if not isinstance(key, str):
+                    return None
+                total += 12 * len(key) + 4  # quotes, colon, comma
+                stack.append(member)
+        elif isinstance(item, list):
+            total += 2 + len(item)  # brackets, commas
+            stack.extend(item)
+        else:
+            return None
+    return total
