@@ -319,3 +319,15 @@ async def test_a_failing_workflow_input_transformation_is_an_expression_fault(en
     assert result.error is not None
     assert result.error.type.endswith("/expression")
     assert result.error.instance == "/input/from"
+
+
+async def test_workflow_output_as_sees_the_transformed_workflow_input_as_input(env: RunEnvironment) -> None:
+    result = await run(
+        [{"double": {"set": {"n": "${ .n * 2 }"}}}],
+        {"payload": {"n": 21}, "customer": "c-1"},
+        env=env,
+        input={"from": "${ .payload + {customer} }"},
+        output={"as": "${ {n: .n, customer: $input.customer, was: $input.n, ctx: $context.n} }"},
+    )
+    assert result.status == "completed"
+    assert result.output == {"n": 42, "customer": "c-1", "was": 21, "ctx": 21}

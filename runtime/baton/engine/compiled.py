@@ -159,6 +159,9 @@ class CompiledWorkflow:
             else _transform(self.input_from, raw_input, scope, "/input/from")
         )
         state.context = data if isinstance(data, dict) else {}
+        # `$input` in the workflow's `output.as` is its transformed input, as a task's `$input`
+        # is the task's transformed input.
+        scope.input = data
         try:
             output = await self.tasks.run(state, data, {})
         except EndWorkflow as end:
