@@ -16,6 +16,7 @@ from typing import Any, Final, Literal
 
 import jq
 
+from baton.expressions._compound import Defer, compile_compound
 from baton.expressions._errors import ExpressionError
 from baton.expressions._paths import compile_path
 
@@ -132,13 +133,32 @@ def compile_expression(text: str, *, path: str = "") -> Expression:
     except ValueError as exc:
         message = str(exc).replace(program_text, source)
         raise ExpressionError(_first_line(message), path=path, expression=source) from exc
-    return Expression(
-        source,
-        path=path,
-        evaluate=_jq_evaluator(program, names),
-        variables=frozenset(names),
-        native=False,
-    )
+    evaluate = _jq_evaluator(program, names)
+    compound = compile_compound(source)
+    if compound is not None:
+        return Expression(
+            source,
+            path=path,
+            evaluate=_native_or_jq(compound[1], evaluate),
+            variables=frozenset(names),
+            native=True,
+        )
+    return Expression(source, path=path, evaluate=evaluate, variables=frozenset(names), native=False)
+
+
+def _native_or_jq(
+    native: Callable[[Any, Mapping[str, Any]], Any], jq_evaluate: Callable[[Any, Mapping[str, Any]], Any]
+) -> Callable[[Any, Mapping[str, Any]], Any]:
+    """Evaluate natively where the answer is certainly libjq's; anything else (a float sum, a
+    path that does not apply) is evaluated by libjq, so results and errors are its own."""
+
+    def evaluate_compound(data: Any, variables: Mapping[str, Any]) -> Any:
+        try:
+            return native(data, variables)
+        except (Defer, ValueError):
+            return jq_evaluate(data, variables)
+
+    return evaluate_compound
 
 
 _LOCATION = re.compile(r"\s+at <top-level>, line \d+(?:, column \d+)?:?\s*$")

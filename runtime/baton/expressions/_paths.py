@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-__all__ = ["compile_path"]
+__all__ = ["compile_path", "parse_path", "walk"]
 
 _IDENT = r"[A-Za-z_][A-Za-z0-9_]*"
 _SEGMENT = re.compile(
@@ -52,7 +52,7 @@ def _type_name(value: Any) -> str:
     return type(value).__name__
 
 
-def _walk(value: Any, steps: tuple[_Step, ...]) -> Any:
+def walk(value: Any, steps: tuple[_Step, ...]) -> Any:
     for is_index, key in steps:
         if value is None:
             continue
@@ -80,7 +80,34 @@ def compile_path(text: str) -> tuple[str | None, Callable[[Any, Mapping[str, Any
     """
     if text.strip() == ".":
         return None, _identity
-    root = _ROOT.match(text)
+    parsed = parse_path(text, 0)
+    if parsed is None:
+        return None
+    variable, frozen, pos = parsed
+    if text[pos:].strip() or (variable is None and not frozen):
+        return None
+
+    if variable is None:
+        if len(frozen) == 1 and not frozen[0][0]:
+            return None, _single_field(frozen[0][1])
+
+        def evaluate_data(data: Any, variables: Mapping[str, Any]) -> Any:
+            return walk(data, frozen)
+
+        return None, evaluate_data
+
+    name = variable
+
+    def evaluate_variable(data: Any, variables: Mapping[str, Any]) -> Any:
+        return walk(variables.get(name), frozen)
+
+    return name, evaluate_variable
+
+
+def parse_path(text: str, pos: int) -> tuple[str | None, tuple[_Step, ...], int] | None:
+    """The plain path starting at ``pos``: ``(variable or None, steps, end)``, or ``None`` when
+    none starts there. A bare ``.`` is the identity (no steps)."""
+    root = _ROOT.match(text, pos)
     if root is None:
         return None
     variable = root.group("var")
@@ -91,12 +118,10 @@ def compile_path(text: str) -> tuple[str | None, Callable[[Any, Mapping[str, Any
     # A bare "." may be followed directly by a field name (".a") or a bracket (".[0]").
     if variable is None:
         pos -= 1
-    while pos < len(text):
-        if text[pos:].strip() == "":
-            break
+    while True:
         match = _SEGMENT.match(text, pos)
         if match is None:
-            return None
+            break
         if (field := match.group("field")) is not None:
             if field in _KEYWORDS:
                 return None
@@ -107,24 +132,8 @@ def compile_path(text: str) -> tuple[str | None, Callable[[Any, Mapping[str, Any
             steps.append((False, json.loads(match.group("key"))))
         pos = match.end()
     if variable is None and not steps:
-        return None
-    frozen = tuple(steps)
-
-    if variable is None:
-        if len(frozen) == 1 and not frozen[0][0]:
-            return None, _single_field(frozen[0][1])
-
-        def evaluate_data(data: Any, variables: Mapping[str, Any]) -> Any:
-            return _walk(data, frozen)
-
-        return None, evaluate_data
-
-    name = variable
-
-    def evaluate_variable(data: Any, variables: Mapping[str, Any]) -> Any:
-        return _walk(variables.get(name), frozen)
-
-    return name, evaluate_variable
+        pos += 1  # past the "." itself
+    return variable, tuple(steps), pos
 
 
 def _identity(data: Any, variables: Mapping[str, Any]) -> Any:
