@@ -56,7 +56,33 @@ class Redactor:
     def redact(self, value: Any) -> Any:
         if not self:
             return value
-        return self._walk(value)
+        try:
+            return self._walk(value)
+        except RecursionError:
+            # A jq expression can build data nested past the interpreter's stack; it must still
+            # be masked (and shown) rather than break whoever reads the record.
+            return self._walk_deep(value)
+
+    def _walk_deep(self, value: Any) -> Any:
+        """``_walk`` without recursion: slower, so only for values too deep for ``_walk``."""
+        root: list[Any] = [None]
+        stack: list[tuple[Any, Any, Any]] = [(value, root, 0)]
+        while stack:
+            item, parent, slot = stack.pop()
+            if isinstance(item, dict):
+                copy: dict[Any, Any] = {}
+                parent[slot] = copy
+                for key, child in item.items():
+                    masked = self._walk(key) if isinstance(key, str) else key
+                    copy[masked] = None  # keeps the keys' order; filled when popped
+                    stack.append((child, copy, masked))
+            elif isinstance(item, list):
+                items: list[Any] = [None] * len(item)
+                parent[slot] = items
+                stack.extend((child, items, i) for i, child in enumerate(item))
+            else:
+                parent[slot] = self._walk(item)
+        return root[0]
 
     def redact_text(self, text: str) -> str:
         return str(self._walk(text)) if self else text

@@ -2,6 +2,10 @@
 
 History is bounded (oldest finished runs fall out first); runs still in flight always stay
 findable, since an async client polls them by the ``Location`` it was given.
+
+Run data is shown at most :data:`SHOWN_DEPTH` levels deep (:func:`shown`): a jq expression can
+build task outputs nested far past the interpreter's recursion limit, and every view (JSON, HTML)
+must still answer, with the deep part cut off and said so.
 """
 
 from __future__ import annotations
@@ -16,9 +20,54 @@ from baton.server.definitions import RunReport, TaskEntry
 from baton.server.policies import PolicyOutcome
 from baton.server.responses import Problem
 
-__all__ = ["RunRecord", "RunStore"]
+__all__ = ["SHOWN_DEPTH", "RunRecord", "RunStore", "shown"]
 
 Outcome = Literal["running", "completed", "faulted", "cancelled"]
+
+#: Levels of nesting a view shows of one value (a run's output, a task's input or output).
+SHOWN_DEPTH = 64
+
+_PAYLOADS = ("input", "output", "calls")
+
+
+def shown(value: Any, *, depth: int = SHOWN_DEPTH) -> Any:
+    """``value`` with every container nested deeper than ``depth`` levels replaced by a note.
+
+    Iterative, so that any depth is safe; a copy only when something had to be cut.
+    """
+    if not isinstance(value, dict | list) or not _deeper_than(value, depth):
+        return value
+    note = f"… nested deeper than {depth} levels, not shown"
+    root: list[Any] = [None]
+    stack: list[tuple[Any, Any, Any, int]] = [(value, root, 0, 1)]
+    while stack:
+        item, parent, slot, level = stack.pop()
+        if not isinstance(item, dict | list):
+            parent[slot] = item
+        elif level > depth:
+            parent[slot] = note
+        elif isinstance(item, dict):
+            copy: dict[Any, Any] = dict.fromkeys(item)  # keeps the keys' order; filled when popped
+            parent[slot] = copy
+            stack.extend((child, copy, key, level + 1) for key, child in item.items())
+        else:
+            items: list[Any] = [None] * len(item)
+            parent[slot] = items
+            stack.extend((child, items, i, level + 1) for i, child in enumerate(item))
+    return root[0]
+
+
+def _deeper_than(value: Any, depth: int) -> bool:
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if level > depth:
+            return True
+        if isinstance(item, dict):
+            stack.extend((child, level + 1) for child in item.values() if isinstance(child, dict | list))
+        elif isinstance(item, list):
+            stack.extend((child, level + 1) for child in item if isinstance(child, dict | list))
+    return False
 
 
 @dataclass(slots=True)
@@ -62,12 +111,21 @@ class RunRecord:
     def detail(self) -> dict[str, Any]:
         out = self.brief()
         if self.outcome == "completed":
-            # The client got the output as the workflow made it; inspection shows it redacted.
-            out["output"] = self.output if self.report is None else self.report.redact(self.output)
+            # The client got the output as the workflow made it; inspection shows it redacted
+            # (cut to the shown depth first: less to redact, and nothing too deep to walk).
+            output = shown(self.output)
+            out["output"] = output if self.report is None else self.report.redact(output)
         if self.problem is not None:
             out["error"] = self.problem.as_json()
         out["policies"] = [outcome.as_json() for outcome in self.policies]
-        out["timeline"] = [entry.as_json() for entry in self.timeline()]
+        timeline = []
+        for entry in self.timeline():
+            task = entry.as_json()
+            for name in _PAYLOADS:
+                if name in task:
+                    task[name] = shown(task[name])
+            timeline.append(task)
+        out["timeline"] = timeline
         return out
 
 

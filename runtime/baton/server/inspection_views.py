@@ -67,8 +67,14 @@ def show_run(server: Server) -> Handler:
             return problem_response(
                 Problem(status=404, title="Not Found", detail=f"no run {run_id!r} in the recent history")
             )
-        if _wants_html(request):
-            return web.Response(text=render_run(record), content_type="text/html")
-        return json_response(record.detail())
+        try:
+            if _wants_html(request):
+                return web.Response(text=render_run(record), content_type="text/html")
+            return json_response(record.detail())
+        except RecursionError:
+            # Payloads are cut to a safe depth before they are shown; should some other part of
+            # a run still be too deep to walk, the run is shown without its data, and says so.
+            note = "this run's data is nested too deeply to show; its timeline is left out"
+            return json_response({**record.brief(), "timeline": [], "note": note})
 
     return handle
