@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from typing import Any
 
 from baton.engine._state import RunState, Scope
@@ -28,16 +29,34 @@ class ForkNode(TaskNode):
         branches = self.branches
         if not branches:
             return [] if policy.kind != "any" else input
-        tasks = [asyncio.create_task(branch.run(state, input, scope.locals)) for branch in branches]
-        index_of = {task: i for i, task in enumerate(tasks)}
+        loop = asyncio.get_running_loop()
+        tasks = [loop.create_task(branch.run(state, input, scope.locals)) for branch in branches]
+        # Completions are noted by one done-callback per branch and the join wakes on one
+        # future: asyncio.wait would add and remove a callback on every pending branch each
+        # time it is awaited, and build sets and a future per wake-up.
+        finished: list[int] = []
+        wake: list[asyncio.Future[None]] = []
+
+        def on_done(index: int, _: object) -> None:
+            finished.append(index)
+            if wake and not wake[0].done():
+                wake[0].set_result(None)
+
+        for i, task in enumerate(tasks):
+            task.add_done_callback(functools.partial(on_done, i))
         results: dict[int, Any] = {}
         errors: dict[int, BaseException] = {}
-        pending: set[asyncio.Task[tuple[Any, int]]] = set(tasks)
+        pending = set(range(len(tasks)))
         try:
             while pending and len(results) < policy.needed:
-                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-                for task in sorted(done, key=index_of.__getitem__):
-                    i = index_of[task]
+                if not finished:
+                    wake[:] = [loop.create_future()]
+                    await wake[0]
+                done = sorted(finished)
+                finished.clear()
+                pending.difference_update(done)
+                for i in done:
+                    task = tasks[i]
                     if task.cancelled():
                         errors[i] = asyncio.CancelledError()
                         continue
@@ -52,18 +71,16 @@ class ForkNode(TaskNode):
                 if len(branches) - len(errors) < policy.needed:
                     raise self._unreachable(errors)
         finally:
-            for task in pending:
-                task.cancel()
+            for i in pending:
+                tasks[i].cancel()
             if pending:
-                await asyncio.gather(*pending, return_exceptions=True)
+                await asyncio.gather(*(tasks[i] for i in pending), return_exceptions=True)
             if scope.record is not None:
                 scope.record.decision = {
                     "join": policy.describe(),
                     "winners": [branches[i].name for i in sorted(results)],
                     "failed": [branches[i].name for i in sorted(errors)],
-                    "cancelled": [
-                        branches[index_of[t]].name for t in sorted(pending, key=index_of.__getitem__)
-                    ],
+                    "cancelled": [branches[i].name for i in sorted(pending)],
                 }
         if policy.kind == "any":
             return results[min(results)]
