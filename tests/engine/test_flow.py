@@ -331,3 +331,20 @@ async def test_workflow_output_as_sees_the_transformed_workflow_input_as_input(e
     )
     assert result.status == "completed"
     assert result.output == {"n": 42, "customer": "c-1", "was": 21, "ctx": 21}
+
+
+async def test_a_caller_that_validated_the_input_spares_the_engine_checking_it_again(
+    env: RunEnvironment,
+) -> None:
+    schema = {"format": "json", "document": {"type": "object", "required": ["id"]}}
+    compiled = compile_workflow(document([{"keep": {"set": "${ . }"}}], input={"schema": schema}))
+    checked = await compiled.run({"name": "x"}, env=env)
+    assert checked.status == "faulted"
+    assert checked.error is not None
+    assert checked.error.instance == "/input"
+    # The server's intake refuses such a request with a 400 before any run; what reaches the
+    # engine with input_validated=True has passed the same schema.
+    trusted = await compiled.run({"id": 1}, env=env, input_validated=True)
+    assert trusted.status == "completed"
+    skipped = await compiled.run({"name": "x"}, env=env, input_validated=True)
+    assert skipped.status == "completed"

@@ -135,13 +135,13 @@ class CompiledWorkflow:
     def label(self) -> str:
         return f"{self.namespace}/{self.name}:{self.version}"
 
-    async def execute_in(self, state: RunState, raw_input: Any) -> Any:
+    async def execute_in(self, state: RunState, raw_input: Any, *, input_validated: bool = False) -> Any:
         """The workflow's data flow on an existing state (used for runs and sub-workflows)."""
         if self.timeout is None:
-            return await self._flow(state, raw_input)
+            return await self._flow(state, raw_input, input_validated)
         try:
             async with state.clock.timeout(self.timeout):
-                return await self._flow(state, raw_input)
+                return await self._flow(state, raw_input, input_validated)
         except TimeoutError as exc:
             raise TimeoutFault(
                 f"workflow {self.label} did not complete within {self.timeout:g}s",
@@ -149,9 +149,9 @@ class CompiledWorkflow:
                 instance="/",
             ) from exc
 
-    async def _flow(self, state: RunState, raw_input: Any) -> Any:
+    async def _flow(self, state: RunState, raw_input: Any, input_validated: bool) -> Any:
         scope = Scope(state, {}, raw_input=raw_input)
-        if self.input_schema is not None:
+        if self.input_schema is not None and not input_validated:
             self.input_schema.check(raw_input, what="workflow input", instance="/input")
         data = (
             raw_input
@@ -207,16 +207,20 @@ class CompiledWorkflow:
         deadline: float | None = None,
         observers: Sequence[RunObserver] = (),
         call_headers: Mapping[str, str] | None = None,
+        input_validated: bool = False,
     ) -> RunResult:
         """Run to the end. Faults are reported in the result, never raised.
 
         ``deadline`` is a point on ``env.clock.monotonic()``: the run's whole budget. If the
         caller is cancelled, the run is cancelled with it and ``CancelledError`` propagates.
+        ``input_validated``: the caller already checked ``input`` against this workflow's
+        ``input.schema`` (the server's intake does, listing every violation), so the engine
+        does not check it again.
         """
         state = self._state(
             input, env=env, run_id=run_id, deadline=deadline, observers=observers, call_headers=call_headers
         )
-        return await self._run(state, input, handle=None)
+        return await self._run(state, input, handle=None, input_validated=input_validated)
 
     def start(
         self,
@@ -227,16 +231,21 @@ class CompiledWorkflow:
         deadline: float | None = None,
         observers: Sequence[RunObserver] = (),
         call_headers: Mapping[str, str] | None = None,
+        input_validated: bool = False,
     ) -> RunHandle:
         """Start a run in the background; its handle can cancel it and await its result."""
         state = self._state(
             input, env=env, run_id=run_id, deadline=deadline, observers=observers, call_headers=call_headers
         )
         handle = RunHandle(state)
-        handle._task = asyncio.create_task(self._run(state, input, handle=handle))
+        handle._task = asyncio.create_task(
+            self._run(state, input, handle=handle, input_validated=input_validated)
+        )
         return handle
 
-    async def _run(self, state: RunState, raw_input: Any, *, handle: RunHandle | None) -> RunResult:
+    async def _run(
+        self, state: RunState, raw_input: Any, *, handle: RunHandle | None, input_validated: bool = False
+    ) -> RunResult:
         clock = state.clock
         started_at = state.started_at
         hooks = state.hooks
@@ -256,11 +265,11 @@ class CompiledWorkflow:
             self.limits.check_payload(raw_input, what="run input", instance="/input")
             remaining = state.remaining()
             if remaining is None:
-                output = await self.execute_in(state, raw_input)
+                output = await self.execute_in(state, raw_input, input_validated=input_validated)
             else:
                 try:
                     async with clock.timeout(remaining):
-                        output = await self.execute_in(state, raw_input)
+                        output = await self.execute_in(state, raw_input, input_validated=input_validated)
                 except TimeoutError as exc:
                     raise TimeoutFault(
                         "the run's deadline passed", title="Deadline exceeded", instance="/"

@@ -369,6 +369,8 @@ class Server:
                 deadline=deadline,
                 call_headers=correlation.call_headers(),
                 observers=observers,
+                # The intake checked the input against the same inline schema, formats included.
+                input_validated=True,
             )
         except asyncio.CancelledError:
             report = RunReport("cancelled")

@@ -78,7 +78,10 @@ class EngineFlow:
         deadline: float | None,
         call_headers: Mapping[str, str],
         observers: Sequence[Any],
+        input_validated: bool = False,
     ) -> RunReport:
+        """Run the workflow; ``input_validated`` when the intake already checked ``input``
+        against the document's input schema, so the engine does not check it twice."""
         result = await self.compiled.run(
             input,
             env=self.env,
@@ -86,6 +89,7 @@ class EngineFlow:
             deadline=deadline,
             observers=observers,
             call_headers=call_headers,
+            input_validated=input_validated,
         )
         report = _Report(
             result.status,
