@@ -91,6 +91,7 @@ class Flow(Protocol):
         deadline: float | None,
         call_headers: Mapping[str, str],
         observers: Sequence[Any],
+        input_validated: bool = False,
     ) -> RunReport: ...
 
 
