@@ -27,6 +27,8 @@ RunStatus = Literal["completed", "faulted", "cancelled"]
 
 log = logging.getLogger("baton.engine")
 
+_NO_SECRETS = Redactor()
+
 
 def _transform(template: ValueTemplate, data: Any, scope: Scope, instance: str) -> Any:
     try:
@@ -187,7 +189,8 @@ class CompiledWorkflow:
             run_id=run_id or uuid.uuid4().hex,
             env=env,
             limits=self.limits,
-            timeline=Timeline(Redactor(secrets.values())),
+            # A run without secrets shares the empty redactor (immutable) instead of building one.
+            timeline=Timeline(Redactor(secrets.values()) if secrets else _NO_SECRETS),
             secrets=secrets,
             definition=self.definition,
             raw_input=raw_input,

@@ -113,8 +113,8 @@ class AiohttpTransport:
         follow_redirects: bool,
         max_body: int,
     ) -> HttpResponse:
-        session = await self._get_session()
-        target = self._target(url)
+        session = self._session if self._session is not None else await self._get_session()
+        target = self._target(url) if self._host_map else url
         try:
             async with session.request(
                 method,

@@ -235,7 +235,8 @@ async def exchange(
             run_id=state.run_id, task=node.path, method=method, url=url, headers=headers, timeout=timeout
         )
         handles = notify_call_start(hooks, info)
-    started = state.clock.monotonic()
+    # Only observers read a call's duration.
+    started = state.clock.monotonic() if hooks.call_end else 0.0
     try:
         response = await state.env.transport.request(
             method,
