@@ -1,8 +1,9 @@
-"""Is a Workflow good enough to deploy? The same checks as ``baton validate``, located by path.
+"""Is a Workflow good enough to deploy? Exactly what ``baton validate`` and ``baton serve`` say.
 
-The manifest is checked by the shared ``baton.manifests`` models (what the CRD schema cannot
-say), then the Serverless Workflow documents by ``baton.dsl.validate``: exactly what the CLI and
-``baton serve`` run, so a definition the operator accepts is one the runtime pods will load.
+The judgement is ``baton.definitions.judge`` (manifest models, the DSL checks, the engine's
+compiler for join/compensation metadata and ``run: workflow``), the one function the CLI and
+the runtime's loader call too, so a definition the operator accepts is one the runtime pods
+will load, refused with the same paths and messages.
 """
 
 from __future__ import annotations
@@ -11,10 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import ValidationError
-
-from baton import dsl
-from baton.manifests import Policy, Workflow
+from baton.definitions import Item, judge
+from baton.manifests import GROUP_VERSION, Policy, Workflow
 
 __all__ = ["Finding", "Verdict", "format_findings", "validate_policy", "validate_workflow"]
 
@@ -36,32 +35,11 @@ class Verdict:
         return self.workflow is not None and not self.findings
 
 
-def _join(prefix: str, path: str) -> str:
-    if not path:
-        return prefix
-    return f"{prefix}{path}" if path.startswith("[") else f"{prefix}.{path}"
-
-
-def _location(loc: tuple[int | str, ...]) -> str:
-    text = ""
-    for part in loc:
-        text = f"{text}[{part}]" if isinstance(part, int) else (f"{text}.{part}" if text else str(part))
-    return text
-
-
-def _pydantic_findings(error: ValidationError) -> list[Finding]:
-    findings = []
-    for item in error.errors(include_url=False, include_input=False):
-        message = str(item["msg"]).removeprefix("Value error, ")
-        findings.append(Finding(_location(tuple(item["loc"])), message))
-    return findings
-
-
 def _manifest_view(body: Mapping[str, Any], kind: str) -> dict[str, Any]:
     """What the shared models read: identity and spec, never the server-owned fields."""
     metadata = body.get("metadata") or {}
     return {
-        "apiVersion": body.get("apiVersion"),
+        "apiVersion": body.get("apiVersion") or GROUP_VERSION,
         "kind": kind,
         "metadata": {
             "name": metadata.get("name"),
@@ -78,45 +56,14 @@ def _manifest_view(body: Mapping[str, Any], kind: str) -> dict[str, Any]:
 
 def validate_workflow(body: Mapping[str, Any]) -> Verdict:
     """Every finding at once; ``Verdict.workflow`` is the parsed manifest when it parses."""
-    try:
-        workflow = Workflow.model_validate(_manifest_view(body, "Workflow"))
-    except ValidationError as exc:
-        return Verdict(None, tuple(_pydantic_findings(exc)))
-    findings: list[Finding] = []
-    documents = [("spec.workflow", workflow.spec.workflow)]
-    if workflow.spec.rollout is not None and workflow.spec.rollout.canary is not None:
-        documents.append(("spec.rollout.canary.workflow", workflow.spec.rollout.canary.workflow))
-    for prefix, document in documents:
-        for problem in dsl.validate(document):
-            tag = " [not supported by Baton]" if problem.severity == "unsupported" else ""
-            findings.append(Finding(_join(prefix, problem.path), problem.message + tag))
-        # What ``baton serve`` adds to the DSL checks: versions route traffic, so one is required.
-        if not _version(document):
-            findings.append(Finding(f"{prefix}.document.version", "a version is required"))
-    if (
-        len(documents) == 2
-        and _version(documents[0][1])
-        and _version(documents[0][1]) == _version(documents[1][1])
-    ):
-        findings.append(
-            Finding(
-                "spec.rollout.canary.workflow.document.version",
-                "the canary must have a different version from the stable workflow",
-            )
-        )
-    return Verdict(workflow, tuple(findings))
-
-
-def _version(document: Mapping[str, Any]) -> str:
-    header = document.get("document")
-    return str(header.get("version") or "") if isinstance(header, Mapping) else ""
+    (judged,) = judge([Item(None, _manifest_view(body, "Workflow"))])
+    findings = tuple(Finding(p.path, p.message) for p in judged.problems)
+    return Verdict(judged.workflow, findings)
 
 
 def validate_policy(body: Mapping[str, Any]) -> tuple[Policy | None, tuple[Finding, ...]]:
-    try:
-        return Policy.model_validate(_manifest_view(body, "Policy")), ()
-    except ValidationError as exc:
-        return None, tuple(_pydantic_findings(exc))
+    (judged,) = judge([Item(None, _manifest_view(body, "Policy"))])
+    return judged.policy, tuple(Finding(p.path, p.message) for p in judged.problems)
 
 
 def format_findings(findings: tuple[Finding, ...] | list[Finding], *, limit: int = 10) -> str:

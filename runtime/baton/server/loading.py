@@ -4,32 +4,28 @@ A folder is read like the operator mounts a ConfigMap: every ``*.yaml``/``*.yml`
 file in it, skipping hidden entries (Kubernetes' ``..data`` symlinks). A file may hold several
 YAML documents; ``Policy`` resources are accepted and kept, other kinds are refused.
 
-A document is refused with the messages ``baton validate`` prints for it; nothing of a refused
-manifest is served, and (on reload) the version that was serving keeps serving.
+Reading and judging are ``baton.definitions``', exactly what ``baton validate`` and the
+operator run: the bounded YAML 1.2 reader (so the data served is the data validated) and the
+same problems in the same words. Nothing of a refused file is served, and (on reload) the
+version that was serving keeps serving.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-from pydantic import ValidationError
-
-from baton.dsl import validate
+from baton.definitions import WEIGHT_ANNOTATION, Judged, judge, read_items, version_of
+from baton.dsl import Problem
 from baton.engine import CompileError
 from baton.manifests import Policy, Workflow
 from baton.server.definitions import Definition, Flow
 from baton.server.errors import DefinitionProblem
-from baton.server.intake import Intake, schema_problems
+from baton.server.intake import Intake
 
 __all__ = ["WEIGHT_ANNOTATION", "LoadedFile", "load_file", "manifest_files"]
-
-#: Relative traffic weight of a manifest's version when several manifests of one workflow are
-#: loaded (the operator's canary rendering); a canary inside one manifest uses its own weight.
-WEIGHT_ANNOTATION = "baton.dev/weight"
 
 _SUFFIXES = (".yaml", ".yml", ".json")
 
@@ -74,111 +70,69 @@ def manifest_files(paths: Iterable[Path]) -> tuple[list[Path], list[DefinitionPr
     return files, problems
 
 
-def _location(loc: Sequence[int | str]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + part
-    return out
+def _told(problem: Problem, file: str) -> DefinitionProblem:
+    return DefinitionProblem(problem.file or file, problem.path, problem.message)
 
 
-def _dsl_problems(raw: Mapping[str, Any], file: str, prefix: str) -> list[DefinitionProblem]:
-    """What ``baton validate`` says about a workflow document (schema, semantics, support)."""
-    out = []
-    for problem in validate(raw, file=file):
-        tag = " [not supported by Baton]" if problem.severity == "unsupported" else ""
-        path = f"{prefix}.{problem.path}" if problem.path else prefix
-        out.append(DefinitionProblem(file, path, problem.message + tag))
-    return out
-
-
-def _version(raw: Mapping[str, Any]) -> str:
-    meta = raw.get("document")
-    return str(meta.get("version", "")) if isinstance(meta, Mapping) else ""
+def _weight(manifest: Workflow) -> int:
+    """The stable version's weight (the annotation was judged to be an integer 0-100)."""
+    raw = manifest.metadata.annotations.get(WEIGHT_ANNOTATION)
+    if raw is not None:
+        return int(raw)
+    canary = manifest.spec.rollout.canary if manifest.spec.rollout else None
+    return 100 - canary.weight if canary else 100
 
 
 def _flow(
-    raw: Mapping[str, Any], file: str, prefix: str, factory: FlowFactory, problems: list[DefinitionProblem]
+    document: Mapping[str, Any],
+    file: str,
+    prefix: str,
+    factory: FlowFactory,
+    problems: list[DefinitionProblem],
 ) -> Flow | None:
-    found = _dsl_problems(raw, file, prefix)
-    found += [DefinitionProblem(file, prefix + ".input.schema", m) for m in schema_problems(raw)]
-    if not _version(raw):
-        found.append(DefinitionProblem(file, prefix + ".document.version", "a version is required"))
-    if found:
-        problems.extend(found)
-        return None
+    """The judged document bound to the server's environment and limits."""
     try:
-        return factory(raw)
+        return factory(document)
     except CompileError as exc:
+        # Judged compilable with the engine's default limits; the server's own may be tighter.
         problems.extend(
             DefinitionProblem(file, f"{prefix}.{path}", message) for path, message in exc.problems
         )
         return None
 
 
-def _weight(manifest: Workflow, file: str, problems: list[DefinitionProblem]) -> int:
-    raw = manifest.metadata.annotations.get(WEIGHT_ANNOTATION)
-    canary = manifest.spec.rollout.canary if manifest.spec.rollout else None
-    if raw is None:
-        return 100 - canary.weight if canary else 100
-    try:
-        weight = int(raw)
-    except ValueError:
-        weight = -1
-    if not 0 <= weight <= 100:
-        problems.append(
-            DefinitionProblem(file, f"metadata.annotations[{WEIGHT_ANNOTATION}]", "must be an integer 0-100")
-        )
-        return 0
-    return weight
-
-
 def _definitions(
-    data: Mapping[str, Any], file: str, factory: FlowFactory, problems: list[DefinitionProblem]
+    manifest: Workflow, file: str, factory: FlowFactory, problems: list[DefinitionProblem]
 ) -> list[Definition]:
-    try:
-        manifest = Workflow.model_validate(data)
-    except ValidationError as exc:
-        problems.extend(DefinitionProblem(file, _location(e["loc"]), e["msg"]) for e in exc.errors())
-        return []
-    before = len(problems)
-    weight = _weight(manifest, file, problems)
     document = manifest.spec.workflow
-    stable = _flow(document, file, "spec.workflow", factory, problems)
-    canary_flow = None
     canary = manifest.spec.rollout.canary if manifest.spec.rollout else None
-    if canary is not None:
-        canary_flow = _flow(canary.workflow, file, "spec.rollout.canary.workflow", factory, problems)
-        if _version(canary.workflow) == _version(document):
-            problems.append(
-                DefinitionProblem(
-                    file,
-                    "spec.rollout.canary.workflow.document.version",
-                    "the canary must have a different version from the stable workflow",
-                )
-            )
-    if len(problems) > before or stable is None:
+    stable = _flow(document, file, "spec.workflow", factory, problems)
+    canary_flow = (
+        None
+        if canary is None
+        else _flow(canary.workflow, file, "spec.rollout.canary.workflow", factory, problems)
+    )
+    if stable is None or (canary is not None and canary_flow is None):
         return []
     endpoint = manifest.spec.endpoint
+    name = manifest.metadata.name
     out = [
         Definition(
-            manifest.metadata.name,
-            _version(document),
+            name,
+            version_of(document),
             file,
             manifest,
             document,
             stable,
-            weight,
+            _weight(manifest),
             Intake(endpoint, document),
         )
     ]
     if canary is not None and canary_flow is not None:
         out.append(
             Definition(
-                manifest.metadata.name,
-                _version(canary.workflow),
+                name,
+                version_of(canary.workflow),
                 file,
                 manifest,
                 canary.workflow,
@@ -191,46 +145,47 @@ def _definitions(
     return out
 
 
+def _servable(judged: Judged) -> list[Problem]:
+    """What ``baton validate`` says, plus a refusal of what a server cannot serve."""
+    if judged.kind in ("foreign", "document"):
+        raw = judged.item.raw
+        kind = (
+            f"{raw.get('apiVersion')} {raw.get('kind')}"
+            if judged.kind == "foreign"
+            else "a bare workflow document"
+        )
+        return [Problem("kind", f"expected a baton.dev Workflow or Policy, got {kind}", judged.item.file)]
+    return judged.problems
+
+
 def load_file(path: Path, *, factory: FlowFactory) -> LoadedFile:
     """Every definition and policy of one file, or the problems that refuse them.
 
     A file is all or nothing: if any of its documents is refused, none of them is served, so a
-    half-edited file never serves half a change.
+    half-edited file never serves half a change. Its documents are judged together, as
+    ``baton validate FILE`` judges them.
     """
     file = str(path)
     try:
         stamp = file_stamp(path)
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
-        return LoadedFile(file, (0, 0, 0), problems=[DefinitionProblem(file, "", f"cannot read: {reason}")])
-    loaded = LoadedFile(file, stamp)
-    try:
-        documents = [d for d in yaml.safe_load_all(text) if d is not None]
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
-        loaded.problems.append(DefinitionProblem(file, "", f"not valid YAML/JSON: {where}{exc}"))
-        return loaded
-    for index, data in enumerate(documents):
-        prefix = f"[document {index}] " if len(documents) > 1 else ""
-        problems: list[DefinitionProblem] = []
-        kind = data.get("kind") if isinstance(data, Mapping) else None
-        if kind == "Workflow":
-            loaded.definitions.extend(_definitions(data, file, factory, problems))
-        elif kind == "Policy":
-            try:
-                loaded.policies.append(Policy.model_validate(data))
-            except ValidationError as exc:
-                problems.extend(DefinitionProblem(file, _location(e["loc"]), e["msg"]) for e in exc.errors())
-        else:
-            problems.append(
-                DefinitionProblem(file, "kind", f"expected a baton.dev Workflow or Policy, got {kind!r}")
-            )
-        loaded.problems.extend(
-            DefinitionProblem(p.file, prefix + p.path if p.path else prefix.strip(), p.message)
-            for p in problems
+    except OSError as exc:
+        return LoadedFile(
+            file, (0, 0, 0), problems=[DefinitionProblem(file, "", f"cannot read: {exc.strerror}")]
         )
+    loaded = LoadedFile(file, stamp)
+    items, unreadable = read_items(path, origin=file)
+    judged = judge(items)
+    loaded.problems.extend(_told(p, file) for p in unreadable)
+    loaded.problems.extend(_told(p, file) for one in judged for p in _servable(one))
+    if loaded.problems:
+        return loaded
+    for one in judged:
+        if one.workflow is not None:
+            loaded.definitions.extend(
+                _definitions(one.workflow, one.item.file or file, factory, loaded.problems)
+            )
+        elif one.policy is not None:
+            loaded.policies.append(one.policy)
     if loaded.problems:
         loaded.definitions.clear()
         loaded.policies.clear()

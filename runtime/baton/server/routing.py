@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from baton.definitions import RESERVED_PATHS
 from baton.server.definitions import Definition
 from baton.server.errors import DefinitionProblem
 
@@ -21,8 +22,6 @@ __all__ = ["RESERVED_PATHS", "VERSION_HEADER", "Route", "Router", "Selection", "
 #: A client pins a version with this header; every response names the version that served it.
 VERSION_HEADER = "X-Baton-Version"
 
-#: Paths the server answers itself; an endpoint may not take them.
-RESERVED_PATHS = ("/healthz", "/readyz", "/metrics", "/runs")
 
 RoutedBy = Literal["header", "weight"]
 
