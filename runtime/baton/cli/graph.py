@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
+from baton import dsl
 
 __all__ = ["Graph", "build_graph", "register", "render_dot", "render_mermaid"]
 
@@ -279,12 +279,11 @@ def register(subparsers: Any) -> None:
 
 def _main(args: argparse.Namespace) -> int:
     try:
-        data = yaml.safe_load(args.file.read_text())
-    except OSError as exc:
-        print(f"baton graph: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
-        return 2
-    except yaml.YAMLError as exc:
-        print(f"baton graph: {args.file} is not YAML/JSON: {exc}", file=sys.stderr)
+        # The reader baton validate and baton serve use: YAML 1.2 (``on`` stays a string), bounded.
+        data = dsl.read_document(args.file, origin=str(args.file))
+    except dsl.DocumentError as exc:
+        for problem in exc.problems:
+            print(f"baton graph: {problem}", file=sys.stderr)
         return 2
     if not isinstance(data, Mapping) or not isinstance(
         data.get("do") if data.get("kind") != "Workflow" else (data.get("spec") or {}).get("workflow"),

@@ -15,8 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from baton import dsl
 from baton.engine import AiohttpTransport, RunEnvironment
 from baton.server import Server, ServerConfig, tracing_from_env
 from baton.server.lifecycle import settle_heap, stop_on_signals
@@ -81,10 +80,12 @@ def _fail(message: str) -> int:
 def _secrets(args: argparse.Namespace) -> dict[str, Any]:
     secrets: dict[str, Any] = {}
     if args.secrets is not None:
+        # The reader of the manifests (YAML 1.2, bounded), so ``on``/``yes`` stay the strings written.
         try:
-            loaded = yaml.safe_load(args.secrets.read_text())
-        except (OSError, yaml.YAMLError) as exc:
-            raise ValueError(f"cannot read --secrets {args.secrets}: {exc}") from exc
+            found = dsl.read_documents(args.secrets, origin=str(args.secrets))
+        except dsl.DocumentError as exc:
+            raise ValueError(f"cannot read --secrets: {exc}") from exc
+        loaded = found[0] if len(found) == 1 else None
         if not isinstance(loaded, dict):
             raise ValueError("--secrets must hold an object of names to values")
         secrets.update(loaded)

@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode, urljoin, urlsplit
 
-import yaml
-
+from baton.dsl import DocumentError, LoadLimits, read_documents
 from baton.engine._state import RunState, Scope
 from baton.engine.errors import CommunicationError, ConfigurationError, ValidationFault
 from baton.engine.http.transport import TransportError
@@ -212,13 +211,18 @@ async def _fetch_document(node: CallOpenApiNode, state: RunState, scope: Scope) 
             status=response.status,
             title=response.reason or "Unexpected HTTP status",
         )
+    # The DSL's bounded reader (JSON, else YAML 1.2): an upstream's document may be hostile
+    # (alias bombs, deep nesting) and must read as its YAML 1.2 author meant (``on`` is a string).
     try:
-        document = json.loads(response.body)
-    except ValueError:
-        try:
-            document = yaml.safe_load(response.body)
-        except yaml.YAMLError as exc:
-            raise ConfigurationError(f"OpenAPI document {node.document_uri} is not JSON or YAML") from exc
+        found = read_documents(
+            response.body, origin=node.document_uri, limits=LoadLimits(max_bytes=max(len(response.body), 1))
+        )
+    except DocumentError as exc:
+        reason = exc.problems[0].message if exc.problems else "unreadable"
+        raise ConfigurationError(
+            f"OpenAPI document {node.document_uri} is not JSON or YAML: {reason}"
+        ) from None
+    document = found[0] if len(found) == 1 else None
     if not isinstance(document, dict) or not ("swagger" in document or "openapi" in document):
         raise ConfigurationError(f"{node.document_uri} is not an OpenAPI document")
     return document
