@@ -12,6 +12,7 @@ __all__ = ["Limits", "payload_bound", "payload_size"]
 
 #: Past this many values, bounding a payload in Python costs more than measuring it exactly.
 _BOUND_NODES = 64
+_BIG_INT = 2**63
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -72,34 +73,61 @@ def payload_bound(value: Any) -> int | None:
     12 bytes), the most ``json.dumps`` writes for one character; a float's is the longest
     ``repr`` (24); an int's, 20 digits and a sign below 2**64.
     """
+    # Exact types, tested with `is`: a subclass (or anything unusual) is measured exactly.
     total = 0
     stack = [value]
-    nodes = 0
+    budget = _BOUND_NODES
     while stack:
         item = stack.pop()
-        nodes += 1
-        if nodes > _BOUND_NODES:
-            return None
-        if isinstance(item, str):
-            total += 12 * len(item) + 2
-        elif item is None or isinstance(item, bool):
-            total += 8  # as payload_size counts a lone scalar
-        elif isinstance(item, int):
-            if item.bit_length() >= 64:
+        kind = type(item)
+        if kind is dict:
+            budget -= len(item)
+            if budget < 0:
                 return None
-            total += 21
-        elif isinstance(item, float):
-            total += 24
-        elif isinstance(item, dict):
             total += 2
             for key, member in item.items():
-                if not isinstance(key, str):
+                if type(key) is not str:
                     return None
                 total += 12 * len(key) + 4  # quotes, colon, comma
-                stack.append(member)
-        elif isinstance(item, list):
+                size = _scalar_bound(member)
+                if size is None:
+                    stack.append(member)
+                elif size < 0:
+                    return None
+                else:
+                    total += size
+        elif kind is list:
+            budget -= len(item)
+            if budget < 0:
+                return None
             total += 2 + len(item)  # brackets, commas
-            stack.extend(item)
+            for member in item:
+                size = _scalar_bound(member)
+                if size is None:
+                    stack.append(member)
+                elif size < 0:
+                    return None
+                else:
+                    total += size
         else:
-            return None
+            size = _scalar_bound(item)
+            if size is None or size < 0:
+                return None
+            total += size
     return total
+
+
+def _scalar_bound(item: Any) -> int | None:
+    """A scalar's bound; ``None`` for a container (to walk), ``-1`` for what cannot be bounded."""
+    kind = type(item)
+    if kind is str:
+        return 12 * len(item) + 2
+    if kind is int:
+        return 21 if -_BIG_INT < item < _BIG_INT else -1
+    if item is None or kind is bool:
+        return 8  # as payload_size counts a lone scalar
+    if kind is float:
+        return 24
+    if kind is dict or kind is list:
+        return None
+    return -1

@@ -90,6 +90,11 @@ class Hooks:
 
     def __init__(self, observers: tuple[RunObserver, ...] = ()) -> None:
         self.count = len(observers)
+        if not observers:
+            none: _Bound = ()
+            self.run_start = self.task_start = self.task_end = none
+            self.call_start = self.call_end = self.run_end = none
+            return
         self.run_start = _bind(observers, "on_run_start")
         self.task_start = _bind(observers, "on_task_start")
         self.task_end = _bind(observers, "on_task_end")

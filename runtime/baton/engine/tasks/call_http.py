@@ -56,7 +56,7 @@ _LINE_BREAK = re.compile(r"[\r\n\x00]")
 class UriTemplate:
     """RFC 6570 simple string expansion (``{name}``), or one ``${ }`` expression, per the spec."""
 
-    __slots__ = ("expression", "parts", "text")
+    __slots__ = ("constant", "expression", "parts", "text")
 
     def __init__(self, text: str, *, expression: Expression | None) -> None:
         self.text = text
@@ -70,8 +70,12 @@ class UriTemplate:
                 pos = match.end()
             parts.append((False, text[pos:]))
         self.parts = tuple((is_var, value) for is_var, value in parts if is_var or value)
+        #: The URI itself when nothing in it varies (most endpoints).
+        self.constant = text if expression is None and not any(is_var for is_var, _ in self.parts) else None
 
     def render(self, data: Any, scope: Scope) -> str:
+        if self.constant is not None:
+            return self.constant
         if self.expression is not None:
             value = self.expression.evaluate(data, scope)
             if not isinstance(value, str):
@@ -342,6 +346,10 @@ def _with_query(url: str, query: Any) -> str:
 
 
 def _content_type(headers: Mapping[str, str]) -> str:
+    # Most answers spell it the usual way; only the others need the case-blind scan.
+    value = headers.get("Content-Type")
+    if value is not None:
+        return _media_type(value)
     for name, value in headers.items():
         if name.lower() == "content-type":
             return _media_type(value)
