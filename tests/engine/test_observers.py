@@ -150,3 +150,18 @@ async def test_each_observer_gets_its_own_hooks_and_handles_whatever_the_others_
     assert [e[0] for e in recorder.events] == [
         "run_start", "task_start", "call_start", "call_end", "task_end", "run_end"
     ]  # fmt: skip
+
+
+async def test_a_hook_set_on_the_observer_instance_is_called_like_a_method(env: RunEnvironment) -> None:
+    class Plain:
+        pass
+
+    seen: list[str] = []
+    watcher = Plain()
+    watcher.on_task_end = lambda record: seen.append(record.path)  # type: ignore[attr-defined]
+    workflow = compile_workflow(document([{"prep": {"set": {}}}]))
+    # A plain instance of the same class first, so its (hook-less) class is cached.
+    await workflow.run(None, env=env, observers=[Plain()])
+    result = await workflow.run(None, env=env, observers=[watcher])
+    assert result.status == "completed"
+    assert seen == ["/do/0/prep"]

@@ -70,12 +70,24 @@ class RunObserver(Protocol):
 _Bound = tuple[tuple[int, object, Any], ...]
 
 
-def _bind(observers: tuple[RunObserver, ...], method: str) -> _Bound:
-    return tuple(
-        (i, observer, hook)
-        for i, observer in enumerate(observers)
-        if (hook := getattr(observer, method, None)) is not None
-    )
+_HOOK_NAMES = ("on_run_start", "on_task_start", "on_task_end", "on_call_start", "on_call_end", "on_run_end")
+_HOOK_SET = frozenset(_HOOK_NAMES)
+#: Which hooks each observer class defines: most runs' observers are of the same few classes.
+_defined: dict[type, frozenset[str]] = {}
+
+
+def _hooks_of(observer: object) -> frozenset[str]:
+    own = getattr(observer, "__dict__", None)
+    if own and not _HOOK_SET.isdisjoint(own):
+        # Hooks set on the instance itself: look them up on it, uncached.
+        return frozenset(name for name in _HOOK_NAMES if getattr(observer, name, None) is not None)
+    cls = type(observer)
+    names = _defined.get(cls)
+    if names is None:
+        names = frozenset(name for name in _HOOK_NAMES if getattr(cls, name, None) is not None)
+        if len(_defined) < 256:
+            _defined[cls] = names
+    return names
 
 
 class Hooks:
@@ -90,17 +102,21 @@ class Hooks:
 
     def __init__(self, observers: tuple[RunObserver, ...] = ()) -> None:
         self.count = len(observers)
+        none: _Bound = ()
+        self.run_start = self.task_start = self.task_end = none
+        self.call_start = self.call_end = self.run_end = none
         if not observers:
-            none: _Bound = ()
-            self.run_start = self.task_start = self.task_end = none
-            self.call_start = self.call_end = self.run_end = none
             return
-        self.run_start = _bind(observers, "on_run_start")
-        self.task_start = _bind(observers, "on_task_start")
-        self.task_end = _bind(observers, "on_task_end")
-        self.call_start = _bind(observers, "on_call_start")
-        self.call_end = _bind(observers, "on_call_end")
-        self.run_end = _bind(observers, "on_run_end")
+        bound: dict[str, list[tuple[int, object, Any]]] = {name: [] for name in _HOOK_NAMES}
+        for i, observer in enumerate(observers):
+            for name in _hooks_of(observer):
+                bound[name].append((i, observer, getattr(observer, name)))
+        self.run_start = tuple(bound["on_run_start"])
+        self.task_start = tuple(bound["on_task_start"])
+        self.task_end = tuple(bound["on_task_end"])
+        self.call_start = tuple(bound["on_call_start"])
+        self.call_end = tuple(bound["on_call_end"])
+        self.run_end = tuple(bound["on_run_end"])
 
     def __bool__(self) -> bool:
         return self.count > 0
