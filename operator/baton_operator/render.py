@@ -6,12 +6,14 @@ what they return with server-side apply, so rendering the same input twice chang
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
 
+from baton.definitions import WEIGHT_ANNOTATION
 from baton.manifests import Policy, Workflow
 from baton_operator.config import OperatorConfig
 from baton_operator.naming import (
@@ -80,12 +82,17 @@ def _runtime_manifest(workflow: Workflow, *, namespace: str) -> dict[str, Any]:
     """The Workflow as the runtime reads it: only what changes behaviour, so only that revisions.
 
     A canary stays inside (``spec.rollout``): ``baton serve`` loads both versions from one
-    manifest and splits traffic by the canary's weight.
+    manifest and splits traffic by the canary's weight. The ``baton.dev/weight`` annotation
+    goes along when set: it is the stable version's share beside the canary's there, so
+    without it the pods would split traffic unlike ``baton serve`` of the same manifest.
     """
     spec = workflow.spec.model_dump(by_alias=True, exclude_none=True, mode="json")
     for operator_only in ("runtime", "history"):
         spec.pop(operator_only, None)
     metadata: dict[str, Any] = {"name": workflow.metadata.name, "namespace": namespace}
+    weight = workflow.metadata.annotations.get(WEIGHT_ANNOTATION)
+    if weight is not None:
+        metadata["annotations"] = {WEIGHT_ANNOTATION: weight}
     return {"apiVersion": workflow.api_version, "kind": "Workflow", "metadata": metadata, "spec": spec}
 
 
@@ -98,8 +105,31 @@ def _policy_manifest(policy: Policy, *, namespace: str) -> dict[str, Any]:
     }
 
 
+#: Plain scalars YAML 1.2's core schema reads as something other than a string. PyYAML writes
+#: YAML 1.1 and leaves these plain (``1e3``, ``0o17`` are strings to it), but the runtime pods
+#: read with ``baton.dsl``'s YAML 1.2 reader, so a string ``"1e3"`` would run as ``1000.0``.
+_NOT_A_STRING_IN_YAML_1_2 = re.compile(
+    r"^(?:~|null|Null|NULL|true|True|TRUE|false|False|FALSE"
+    r"|[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+"
+    r"|[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+    r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+)
+
+
+class _Dumper(yaml.SafeDumper):
+    """Writes YAML that reads back the same under YAML 1.1 and 1.2."""
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = "'" if _NOT_A_STRING_IN_YAML_1_2.match(value) else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _represent_str)
+
+
 def _dump(obj: Mapping[str, Any]) -> str:
-    return yaml.safe_dump(dict(obj), sort_keys=True, default_flow_style=False)
+    return yaml.dump(dict(obj), Dumper=_Dumper, sort_keys=True, default_flow_style=False)
 
 
 def runtime_files(workflow: Workflow, policies: Sequence[Policy], *, namespace: str) -> dict[str, str]:
