@@ -15,11 +15,15 @@ figures reported are medians over rounds of Baton / baseline ratios.
 
     python bench/server_vs_aiohttp.py [--duration 8] [--rounds 3] [--connections 16,128]
                                       [--flows checkout,chain] [--json PATH] [--profile PATH]
-                                      [--no-wrk]
+                                      [--no-wrk] [--tracing]
 
 ``--profile PATH`` runs Baton's server under cProfile and writes its stats to PATH. Besides
 throughput and latency, each line reports the server process's CPU time per request (from
 /proc), the figure least moved by other work on a shared machine.
+
+Tracing is off unless the environment configures it (``OTEL_*``). ``--tracing`` turns it on for
+Baton only, exporting over OTLP/HTTP to the upstream stand-in (which answers 200 to anything):
+what a traced deployment pays per request, against the untraced baseline.
 """
 
 from __future__ import annotations
@@ -208,12 +212,13 @@ def _manifests(upstream: str) -> list[dict[str, Any]]:
 async def _serve_baton(upstream: str, folder: Path, profile: str | None) -> None:
     import yaml
 
-    from baton.server import Server, ServerConfig
+    from baton.server import Server, ServerConfig, tracing_from_env
     from baton.server.lifecycle import settle_heap
 
     for manifest in _manifests(upstream):
         (folder / f"{manifest['metadata']['name']}.yaml").write_text(yaml.safe_dump(manifest))
-    server = Server([folder], config=ServerConfig(reload_interval=0))
+    tracing = tracing_from_env()  # as `baton serve` does: on only when OTEL_* configure it
+    server = Server([folder], config=ServerConfig(reload_interval=0), tracing=tracing)
     result = server.load()
     if result.problems:
         raise SystemExit("\n".join(str(p) for p in result.problems))
@@ -231,6 +236,8 @@ async def _serve_baton(upstream: str, folder: Path, profile: str | None) -> None
         profiler.disable()
         profiler.dump_stats(profile)
     await server.stop()
+    if tracing is not None:
+        await asyncio.to_thread(tracing.shutdown)
 
 
 # --- load: wrk, or a small asyncio client --------------------------------------------------
@@ -325,10 +332,17 @@ def _wrk_load(url: str, connections: int, duration: float, script: Path) -> Load
 
 
 @contextlib.contextmanager
-def _child(role: str, *args: str, core: int) -> Iterator[tuple[subprocess.Popen[str], int]]:
+def _child(
+    role: str, *args: str, core: int, env: dict[str, str] | None = None
+) -> Iterator[tuple[subprocess.Popen[str], int]]:
     command = [sys.executable, __file__, "--role", role, *args]
     process = subprocess.Popen(
-        command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, preexec_fn=lambda: _pin(core)
+        command,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: _pin(core),
+        env=env,
     )
     try:
         assert process.stdout is not None
@@ -400,6 +414,9 @@ def main() -> int:
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--profile", help="profile Baton's server into this pstats file")
     parser.add_argument("--no-wrk", action="store_true", help="use the built-in asyncio load generator")
+    parser.add_argument(
+        "--tracing", action="store_true", help="Baton exports OTLP traces (to the upstream stand-in)"
+    )
     args = parser.parse_args()
 
     if args.role == "upstream":
@@ -428,9 +445,20 @@ def main() -> int:
         with _child("upstream", core=LOAD_CORE) as (_, upstream_port):
             upstream = f"http://127.0.0.1:{upstream_port}"
             profile = ["--profile", str(Path(args.profile).resolve())] if args.profile else []
+            baton_env = None
+            if args.tracing:
+                baton_env = {
+                    **os.environ,
+                    "OTEL_EXPORTER_OTLP_ENDPOINT": upstream,
+                    "OTEL_TRACES_EXPORTER": "otlp",
+                }
+                baton_env.pop("OTEL_SDK_DISABLED", None)
             with (
                 _child("baseline", "--upstream", upstream, core=SERVER_CORE) as (baseline, baseline_port),
-                _child("baton", "--upstream", upstream, *profile, core=SERVER_CORE) as (baton, baton_port),
+                _child("baton", "--upstream", upstream, *profile, core=SERVER_CORE, env=baton_env) as (
+                    baton,
+                    baton_port,
+                ),
             ):
                 pids = {"baseline": baseline.pid, "baton": baton.pid}
                 urls = {
