@@ -82,6 +82,8 @@ class Embedded:
 
 @dataclass(slots=True)
 class Judged:
+    """The verdict on one item; it may be served or deployed only when ``problems`` is empty."""
+
     item: Item
     kind: Kind
     #: The parsed manifest when the resource's own fields are valid (its documents may not be).
@@ -204,7 +206,9 @@ def _kind(raw: Any) -> Kind:
         return "document"
     if not api_version.startswith("baton.dev/"):
         return "foreign"
-    return kind if kind in ("Workflow", "Policy") else "invalid"  # type: ignore[return-value]
+    if kind == "Workflow":
+        return "Workflow"
+    return "Policy" if kind == "Policy" else "invalid"
 
 
 def _judge_item(item: Item) -> Judged:
