@@ -1,25 +1,16 @@
 """The bundled example workflows: Baton ``Workflow`` manifests in the repository's ``examples/``.
 
-Loading one goes through the same phases as any workflow (manifest model, DSL load and
-validation, compilation), so a broken example is reported like a user's broken workflow.
+Loading one is ``baton.definitions``' judgement, the one ``baton validate`` and ``baton serve``
+make, so a broken example is reported like a user's broken workflow.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import ValidationError
-
-from baton.dsl import (
-    DocumentError,
-    Problem,
-    load_document,
-    problems_from_validation_error,
-    read_document,
-    validate,
-)
+from baton.definitions import judge, read_items
+from baton.dsl import Problem
 from baton.engine import CompiledWorkflow, CompileError, compile_workflow
 from baton.manifests import Workflow
 
@@ -42,28 +33,32 @@ class Example:
 
 
 def load_example(path: Path) -> Example:
-    try:
-        raw = read_document(path, origin=str(path))
-    except DocumentError as exc:
-        raise ExampleError(_listed(exc.problems)) from None
-    try:
-        manifest = Workflow.model_validate(raw)
-    except ValidationError as exc:
-        listed = _listed(problems_from_validation_error(exc, raw), with_file=False)
-        raise ExampleError(f"{path}: not a valid Workflow manifest: {listed}") from None
+    items, unreadable = read_items(path, origin=str(path))
+    if unreadable:
+        raise ExampleError(_listed(unreadable))
+    if len(items) != 1:
+        raise ExampleError(f"{path}: holds {len(items)} documents; an example is one Workflow manifest")
+    (judged,) = judge(items)
+    problems = judged.problems
+    outside = [p for p in problems if not p.path.startswith("spec.workflow")]
+    if judged.kind != "Workflow" or outside:
+        listed = _listed(outside, with_file=False) if outside else "not a baton.dev Workflow"
+        raise ExampleError(f"{path}: not a valid Workflow manifest: {listed}")
     origin = f"{path}#spec.workflow"
+    if problems or judged.workflow is None:
+        inside = [_within(p, "spec.workflow") for p in problems]
+        raise ExampleError(f"{origin}: {_listed(inside, with_file=False)}")
+    manifest = judged.workflow
     try:
-        document = load_document(json.dumps(manifest.spec.workflow), origin=origin)
-        problems = validate(document)
-        if not problems:
-            compiled = compile_workflow(document)
-    except DocumentError as exc:
-        problems = exc.problems
-    except CompileError as exc:
+        compiled = compile_workflow(manifest.spec.workflow)
+    except CompileError as exc:  # judged compilable: only a bug in the engine gets here
         raise ExampleError(f"{origin}: {exc}") from exc
-    if problems:
-        raise ExampleError(f"{origin}: {_listed(problems, with_file=False)}")
     return Example(name=manifest.metadata.name, path=path, manifest=manifest, compiled=compiled)
+
+
+def _within(problem: Problem, prefix: str) -> Problem:
+    path = problem.path.removeprefix(prefix).removeprefix(".")
+    return Problem(path, problem.message, problem.file, problem.severity)
 
 
 def _listed(problems: list[Problem], *, with_file: bool = True) -> str:
