@@ -110,6 +110,12 @@ class FlowBuilder:
         self.limits = limits
         self.catalog = catalog
 
-    def build(self, document: Mapping[str, Any]) -> EngineFlow:
-        """Raises ``CompileError`` listing every problem."""
-        return EngineFlow(compile_workflow(document, catalog=self.catalog, limits=self.limits), self.env)
+    def build(self, document: Mapping[str, Any], /, *, catalog: Catalog | None = None) -> EngineFlow:
+        """Raises ``CompileError`` listing every problem.
+
+        ``catalog`` holds the documents a ``run: workflow`` task may name: those of the same
+        file, as ``baton validate FILE`` resolves them, so serve runs what validate accepted.
+        """
+        return EngineFlow(
+            compile_workflow(document, catalog=catalog or self.catalog, limits=self.limits), self.env
+        )

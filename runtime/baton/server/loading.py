@@ -12,14 +12,14 @@ version that was serving keeps serving.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from baton.definitions import WEIGHT_ANNOTATION, Judged, judge, read_items, version_of
 from baton.dsl import Problem
-from baton.engine import CompileError
+from baton.engine import Catalog, CompileError
 from baton.manifests import Policy, Workflow
 from baton.server.definitions import Definition, Flow
 from baton.server.errors import DefinitionProblem
@@ -29,7 +29,11 @@ __all__ = ["WEIGHT_ANNOTATION", "LoadedFile", "load_file", "manifest_files"]
 
 _SUFFIXES = (".yaml", ".yml", ".json")
 
-FlowFactory = Callable[[Mapping[str, Any]], Flow]
+
+class FlowFactory(Protocol):
+    """Compiles one judged document; ``catalog`` holds what its ``run: workflow`` tasks may name."""
+
+    def __call__(self, document: Mapping[str, Any], /, *, catalog: Catalog | None = None) -> Flow: ...
 
 
 @dataclass(slots=True)
@@ -89,10 +93,11 @@ def _flow(
     prefix: str,
     factory: FlowFactory,
     problems: list[DefinitionProblem],
+    catalog: Catalog,
 ) -> Flow | None:
     """The judged document bound to the server's environment and limits."""
     try:
-        return factory(document)
+        return factory(document, catalog=catalog)
     except CompileError as exc:
         # Judged compilable with the engine's default limits; the server's own may be tighter.
         problems.extend(
@@ -102,15 +107,19 @@ def _flow(
 
 
 def _definitions(
-    manifest: Workflow, file: str, factory: FlowFactory, problems: list[DefinitionProblem]
+    manifest: Workflow,
+    file: str,
+    factory: FlowFactory,
+    problems: list[DefinitionProblem],
+    catalog: Catalog,
 ) -> list[Definition]:
     document = manifest.spec.workflow
     canary = manifest.spec.rollout.canary if manifest.spec.rollout else None
-    stable = _flow(document, file, "spec.workflow", factory, problems)
+    stable = _flow(document, file, "spec.workflow", factory, problems, catalog)
     canary_flow = (
         None
         if canary is None
-        else _flow(canary.workflow, file, "spec.rollout.canary.workflow", factory, problems)
+        else _flow(canary.workflow, file, "spec.rollout.canary.workflow", factory, problems, catalog)
     )
     if stable is None or (canary is not None and canary_flow is None):
         return []
@@ -158,6 +167,18 @@ def _servable(judged: Judged) -> list[Problem]:
     return judged.problems
 
 
+def _catalog(judged: Sequence[Judged]) -> Catalog:
+    """The file's workflow documents (stable and canary), for its ``run: workflow`` tasks."""
+    documents: list[Mapping[str, Any]] = []
+    for one in judged:
+        if one.workflow is not None:
+            documents.append(one.workflow.spec.workflow)
+            rollout = one.workflow.spec.rollout
+            if rollout is not None and rollout.canary is not None:
+                documents.append(rollout.canary.workflow)
+    return Catalog(documents)
+
+
 def load_file(path: Path, *, factory: FlowFactory) -> LoadedFile:
     """Every definition and policy of one file, or the problems that refuse them.
 
@@ -179,10 +200,11 @@ def load_file(path: Path, *, factory: FlowFactory) -> LoadedFile:
     loaded.problems.extend(_told(p, file) for one in judged for p in _servable(one))
     if loaded.problems:
         return loaded
+    catalog = _catalog(judged)
     for one in judged:
         if one.workflow is not None:
             loaded.definitions.extend(
-                _definitions(one.workflow, one.item.file or file, factory, loaded.problems)
+                _definitions(one.workflow, one.item.file or file, factory, loaded.problems, catalog)
             )
         elif one.policy is not None:
             loaded.policies.append(one.policy)
