@@ -9,22 +9,37 @@ and event text taken from run data (URLs, hosts, paths, decisions, errors, paylo
 by secret value with the engine's own ``Redactor`` (a secret substituted into a URI path would
 otherwise reach ``url.full``), and task inputs and outputs are attached only when enabled
 (``trace_payloads``), redacted and truncated.
+
+Why task and call spans are not SDK spans: a live SDK span costs about 20 µs to open and close
+(sampler, context objects, attribute validation under a lock, one ``set_attribute`` per late
+attribute) and a run has one per task and call, all of them inside the request. Only the run's
+server span is a live SDK span (so the sampler, span limits and SDK hooks decide as usual);
+each task and call span is built once, when it ends, as the finished ``ReadableSpan`` the SDK
+itself would have handed to the span processors, with ids from the provider's id generator and
+the run's sampling decision (which is what the parent-based samplers give every child).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
-from opentelemetry import trace
-from opentelemetry.context import Context
+from opentelemetry.attributes import BoundedAttributes
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace import (
+    ReadableSpan,
+    SpanLimits,
+    SpanProcessor,
+    SynchronousMultiSpanProcessor,
+    TracerProvider,
+)
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
-from opentelemetry.trace import Span, SpanKind, Status, StatusCode
+from opentelemetry.sdk.util.instrumentation import InstrumentationScope
+from opentelemetry.trace import Span, SpanContext, SpanKind, Status, StatusCode
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from baton.engine import CallInfo, CallOutcome, RunInfo, RunResult, TaskRecord
@@ -34,6 +49,11 @@ __all__ = ["RunTracer", "Tracing", "tracing_from_env"]
 
 _PROPAGATOR = TraceContextTextMapPropagator()
 _PAYLOAD_LIMIT = 4096
+_SCOPE_NAME = "baton.server"
+_UNSET = Status(StatusCode.UNSET)
+_ERROR = Status(StatusCode.ERROR)
+_INTERNAL = SpanKind.INTERNAL
+_CLIENT = SpanKind.CLIENT
 
 
 def _ns(seconds: float) -> int:
@@ -60,20 +80,48 @@ def _payload(value: Any, redactor: Redactor) -> str:
     return text if len(text) <= _PAYLOAD_LIMIT else text[:_PAYLOAD_LIMIT] + "…"
 
 
+class _HashedResource(Resource):
+    """The provider's resource, hashed once.
+
+    The OTLP encoder groups every span by its resource, and ``Resource.__hash__`` serializes all
+    resource attributes to JSON each time: about 6 µs per span on the exporter's thread.
+    """
+
+    def __init__(self, source: Resource) -> None:
+        super().__init__(source.attributes, source.schema_url)
+        self._hash = super().__hash__()
+
+    def __hash__(self) -> int:
+        return self._hash
+
+
 class Tracing:
-    """The tracer of one server, and how runs get theirs."""
+    """The tracer of one server, and how runs get theirs.
+
+    ``processor`` is the span processor the provider's tracers hand ended spans to (the
+    ``active_span_processor`` it was made with): task and call spans go to it directly.
+    """
 
     def __init__(
         self,
         provider: TracerProvider,
         *,
+        processor: SpanProcessor,
         trace_payloads: bool = False,
         secrets: Mapping[str, Any] | None = None,
     ) -> None:
         self.provider = provider
-        self.tracer = provider.get_tracer("baton.server")
+        self.processor = processor
+        self.tracer = provider.get_tracer(_SCOPE_NAME)
         self.trace_payloads = trace_payloads
         self.redactor = Redactor(() if secrets is None else secrets.values())
+        # What the provider's tracers put on every span: the same scope, resource and limits.
+        self.scope = InstrumentationScope(_SCOPE_NAME, "")
+        self._source: Resource | None = None
+        self._resource: Resource = provider.resource
+        limits = SpanLimits()  # from the OTEL_*_LIMIT variables, as the provider's own
+        self._max_attributes: int | None = limits.max_span_attributes
+        self._max_length: int | None = limits.max_span_attribute_length
 
     def redact_secrets(self, secrets: Mapping[str, Any]) -> None:
         """Mask these secrets' values in every span text taken from run data.
@@ -83,6 +131,14 @@ class Tracing:
         """
         self.redactor = Redactor(secrets.values())
 
+    @property
+    def resource(self) -> Resource:
+        source = self.provider.resource  # a new object only when the provider's changes (fork)
+        if source is not self._source:
+            self._resource = _HashedResource(source)
+            self._source = source
+        return self._resource
+
     def start_run(
         self,
         *,
@@ -90,113 +146,207 @@ class Tracing:
         headers: Mapping[str, str],
         attributes: Mapping[str, Any],
     ) -> RunTracer:
-        parent: Context = _PROPAGATOR.extract(headers)
         redact = self.redactor.redact
         span = self.tracer.start_span(
             self.redactor.redact_text(name),
-            context=parent,
+            context=_PROPAGATOR.extract(headers),
             kind=SpanKind.SERVER,
             attributes={attribute: redact(value) for attribute, value in attributes.items()},
         )
+        if span.is_recording():
+            return _RecordingRunTracer(self, span)
         return RunTracer(self, span)
+
+    def limited(self, attributes: dict[str, Any]) -> Any:
+        """``attributes`` as span limits allow: as they are unless ``OTEL_*_LIMIT`` asks less."""
+        if self._max_length is None and (
+            self._max_attributes is None or len(attributes) <= self._max_attributes
+        ):
+            return attributes
+        return BoundedAttributes(self._max_attributes, attributes, max_value_len=self._max_length)
 
     def shutdown(self) -> None:
         self.provider.shutdown()
 
 
 class RunTracer:
-    """The engine observer of one run: opens task and call spans under the run's server span."""
+    """The engine observer of one run that is not recorded: its calls still carry its trace.
 
-    __slots__ = ("_by_path", "_by_record", "_redactor", "_tracing", "span")
+    It has only ``on_call_start``, so the engine skips every other event of the run (hooks are
+    found per class). A recorded run gets the subclass that builds task and call spans.
+    """
+
+    __slots__ = ("_traceparent", "_tracestate", "_tracing", "span")
 
     def __init__(self, tracing: Tracing, span: Span) -> None:
         self._tracing = tracing
-        self._redactor = tracing.redactor
         self.span = span
-        self._by_path: dict[str, Span] = {}
-        self._by_record: dict[int, Span] = {}
+        context = span.get_span_context()
+        # traceparent is "00-<trace id>-<span id>-<flags>"; only the span id differs per call.
+        self._traceparent = (f"00-{context.trace_id:032x}-", f"-{context.trace_flags:02x}")
+        self._tracestate = context.trace_state.to_header() if context.trace_state else None
 
     @property
     def trace_id(self) -> str:
-        return f"{self.span.get_span_context().trace_id:032x}"
+        return self._traceparent[0][3:35]
 
-    def _parent(self, path: str | None) -> Context:
+    def _propagate(self, headers: dict[str, str], span_id: int) -> None:
+        headers.pop("traceparent", None)
+        headers.pop("tracestate", None)
+        prefix, suffix = self._traceparent
+        headers["traceparent"] = f"{prefix}{span_id:016x}{suffix}"
+        if self._tracestate:
+            headers["tracestate"] = self._tracestate
+
+    def on_call_start(self, call: CallInfo) -> object:
+        # As the SDK does for a span not sampled: a fresh id, the run's flags.
+        self._propagate(call.headers, self._tracing.provider.id_generator.generate_span_id())
+        return None
+
+    def finish(self, *, outcome: str, status_code: int, error_type: str | None) -> None:
+        self.span.end()
+
+
+class _Call:
+    """A client span in flight: what ``on_call_end`` needs to build it."""
+
+    __slots__ = ("attributes", "context", "parent", "start")
+
+    def __init__(self, context: SpanContext, parent: SpanContext, start: int, attributes: dict[str, Any]):
+        self.context = context
+        self.parent = parent
+        self.start = start
+        self.attributes = attributes
+
+
+class _RecordingRunTracer(RunTracer):
+    """The engine observer of a recorded run: task and call spans under the run's server span."""
+
+    __slots__ = ("_by_path", "_context", "_finished", "_new_id", "_open", "_redactor")
+
+    def __init__(self, tracing: Tracing, span: Span) -> None:
+        super().__init__(tracing, span)
+        self._context = span.get_span_context()
+        self._new_id = tracing.provider.id_generator.generate_span_id
+        self._redactor = tracing.redactor
+        #: Context of the latest span of each task path: the parent of what runs inside it.
+        self._by_path: dict[str, SpanContext] = {}
+        #: Tasks started and not yet ended, by record identity.
+        self._open: dict[int, tuple[TaskRecord, SpanContext, SpanContext]] = {}
+        self._finished = False
+
+    def _child_context(self) -> SpanContext:
+        run = self._context
+        return SpanContext(run.trace_id, self._new_id(), False, run.trace_flags, run.trace_state)
+
+    def _parent(self, path: str | None) -> SpanContext:
         parent = self._by_path.get(path) if path is not None else None
-        return trace.set_span_in_context(parent or self.span)
+        return parent or self._context
+
+    def _emit(
+        self,
+        name: str,
+        context: SpanContext,
+        parent: SpanContext,
+        kind: SpanKind,
+        attributes: dict[str, Any],
+        status: Status,
+        start: int,
+        end: int,
+    ) -> None:
+        tracing = self._tracing
+        span = ReadableSpan(
+            name=name,
+            context=context,
+            parent=parent,
+            resource=tracing.resource,
+            attributes=tracing.limited(attributes),
+            kind=kind,
+            status=status,
+            start_time=start,
+            end_time=end,
+            instrumentation_scope=tracing.scope,
+        )
+        tracing.processor.on_end(span)
 
     def on_run_start(self, run: RunInfo) -> None:
         pass
 
     def on_task_start(self, record: TaskRecord) -> None:
-        text = self._redactor.redact_text
-        span = self._tracing.tracer.start_span(
-            text(record.name),
-            context=self._parent(record.parent),
-            start_time=_ns(record.started_at),
-            attributes={
-                "baton.task.name": text(record.name),
-                "baton.task.kind": record.kind,
-                "baton.task.path": text(record.path),
-            },
-        )
-        if self._tracing.trace_payloads:
-            span.set_attribute("baton.task.input", _payload(record.input, self._redactor))
-        self._by_path[record.path] = span
-        self._by_record[id(record)] = span
+        context = self._child_context()
+        self._by_path[record.path] = context
+        self._open[id(record)] = (record, context, self._parent(record.parent))
 
     def on_task_end(self, record: TaskRecord) -> None:
-        span = self._by_record.pop(id(record), None)
-        if span is None:
-            return
+        opened = self._open.pop(id(record), None)
+        if opened is not None:
+            self._end_task(*opened, ended=True)
+
+    def _end_task(
+        self, record: TaskRecord, context: SpanContext, parent: SpanContext, *, ended: bool
+    ) -> None:
         text = self._redactor.redact_text
-        span.set_attribute("baton.task.status", record.status)
-        span.set_attribute("baton.task.attempts", record.attempts)
-        if record.decision:
-            span.set_attribute("baton.task.decision", text(json.dumps(record.decision, default=str)))
-        if record.error:
-            error_type = text(str(record.error.get("type", "")))
-            span.set_attribute("error.type", error_type)
-            title = text(str(record.error.get("title") or "")) or error_type
-            span.set_status(Status(StatusCode.ERROR, title))
-        elif self._tracing.trace_payloads and record.status == "completed":
-            span.set_attribute("baton.task.output", _payload(record.output, self._redactor))
-        span.end(end_time=None if record.ended_at is None else _ns(record.ended_at))
+        payloads = self._tracing.trace_payloads
+        name = text(record.name)
+        attributes: dict[str, Any] = {
+            "baton.task.name": name,
+            "baton.task.kind": record.kind,
+            "baton.task.path": text(record.path),
+        }
+        if payloads:
+            attributes["baton.task.input"] = _payload(record.input, self._redactor)
+        status = _UNSET
+        end = time.time_ns()
+        if ended:
+            attributes["baton.task.status"] = record.status
+            attributes["baton.task.attempts"] = record.attempts
+            if record.decision:
+                attributes["baton.task.decision"] = text(json.dumps(record.decision, default=str))
+            if record.error:
+                error_type = text(str(record.error.get("type", "")))
+                attributes["error.type"] = error_type
+                title = text(str(record.error.get("title") or "")) or error_type
+                status = Status(StatusCode.ERROR, title)
+            elif payloads and record.status == "completed":
+                attributes["baton.task.output"] = _payload(record.output, self._redactor)
+            if record.ended_at is not None:
+                end = _ns(record.ended_at)
+        self._emit(name, context, parent, _INTERNAL, attributes, status, _ns(record.started_at), end)
 
     def on_call_start(self, call: CallInfo) -> object:
-        url = _safe_url(call.url, self._redactor)
+        text = self._redactor.redact_text
         parts = urlsplit(call.url)
         attributes: dict[str, Any] = {
             "http.request.method": call.method,
-            "url.full": url,
-            "server.address": self._redactor.redact_text(parts.hostname or ""),
-            "baton.task.path": self._redactor.redact_text(call.task),
+            "url.full": _safe_url(call.url, self._redactor),
+            "server.address": text(parts.hostname or ""),
+            "baton.task.path": text(call.task),
         }
         if parts.port is not None:
             attributes["server.port"] = parts.port
         if call.timeout is not None:
             attributes["baton.call.timeout_ms"] = int(call.timeout * 1000)
-        span = self._tracing.tracer.start_span(
-            call.method, context=self._parent(call.task), kind=SpanKind.CLIENT, attributes=attributes
-        )
-        call.headers.pop("traceparent", None)
-        call.headers.pop("tracestate", None)
-        _PROPAGATOR.inject(call.headers, context=trace.set_span_in_context(span))
-        return span
+        context = self._child_context()
+        self._propagate(call.headers, context.span_id)
+        return _Call(context, self._parent(call.task), time.time_ns(), attributes)
 
     def on_call_end(self, handle: object, outcome: CallOutcome) -> None:
-        if not isinstance(handle, Span):
+        if not isinstance(handle, _Call):
             return
+        attributes = handle.attributes
+        status = _UNSET
         if outcome.status is not None:
-            handle.set_attribute("http.response.status_code", outcome.status)
+            attributes["http.response.status_code"] = outcome.status
             if outcome.status >= 400:
-                handle.set_attribute("error.type", str(outcome.status))
-                handle.set_status(Status(StatusCode.ERROR))
+                attributes["error.type"] = str(outcome.status)
+                status = _ERROR
         else:
-            handle.set_attribute(
-                "error.type", "timeout" if "timed out" in (outcome.error or "") else "transport"
-            )
-            handle.set_status(Status(StatusCode.ERROR))
-        handle.end()
+            attributes["error.type"] = "timeout" if "timed out" in (outcome.error or "") else "transport"
+            status = _ERROR
+        method = attributes["http.request.method"]
+        self._emit(
+            method, handle.context, handle.parent, _CLIENT, attributes, status, handle.start, time.time_ns()
+        )
 
     def on_run_end(self, result: RunResult) -> None:
         text = self._redactor.redact_text
@@ -211,16 +361,19 @@ class RunTracer:
             )
 
     def finish(self, *, outcome: str, status_code: int, error_type: str | None) -> None:
-        self.span.set_attribute("baton.run.outcome", outcome)
-        self.span.set_attribute("http.response.status_code", status_code)
+        if self._finished:
+            return
+        self._finished = True
+        attributes: dict[str, Any] = {"baton.run.outcome": outcome, "http.response.status_code": status_code}
         if error_type is not None:
-            self.span.set_attribute("error.type", self._redactor.redact_text(error_type))
+            attributes["error.type"] = self._redactor.redact_text(error_type)
+        self.span.set_attributes(attributes)
         if status_code >= 500:
-            self.span.set_status(Status(StatusCode.ERROR))
+            self.span.set_status(_ERROR)
         # Spans of tasks cut short (cancellation) must not stay open forever.
-        for span in self._by_record.values():
-            span.end()
-        self._by_record.clear()
+        for opened in self._open.values():
+            self._end_task(*opened, ended=False)
+        self._open.clear()
         self.span.end()
 
 
@@ -255,9 +408,16 @@ def tracing_from_env(env: Mapping[str, str] | None = None) -> Tracing | None:
     configured = env.get("OTEL_EXPORTER_OTLP_ENDPOINT") or env.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
     if not configured and exporter_name != "otlp":
         return None
+    # The provider's own processor, kept: task and call spans are handed to it directly.
+    processor = SynchronousMultiSpanProcessor()  # type: ignore[no-untyped-call]  # SDK leaves it unannotated
     provider = TracerProvider(
-        resource=Resource.create({"service.name": env.get("OTEL_SERVICE_NAME", "baton")})
+        resource=Resource.create({"service.name": env.get("OTEL_SERVICE_NAME", "baton")}),
+        active_span_processor=processor,
     )
     provider.add_span_processor(BatchSpanProcessor(_exporter_from_env(env)))
     # Secrets are bound by the server that uses it (Tracing.redact_secrets).
-    return Tracing(provider, trace_payloads=env.get("BATON_TRACE_PAYLOADS", "").lower() == "true")
+    return Tracing(
+        provider,
+        processor=processor,
+        trace_payloads=env.get("BATON_TRACE_PAYLOADS", "").lower() == "true",
+    )
