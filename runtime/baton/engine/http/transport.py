@@ -13,10 +13,12 @@ import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
-from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
 from yarl import URL
+
+from baton.engine.http._hosts import HostMap
+from baton.engine.http._tokens import TOKEN
 
 __all__ = ["AiohttpTransport", "HttpResponse", "HttpTransport", "TransportError"]
 
@@ -73,22 +75,11 @@ class AiohttpTransport:
         session: aiohttp.ClientSession | None = None,
         connection_limit: int = 256,
     ) -> None:
-        self._host_map = {k.lower(): urlsplit(v) for k, v in (host_map or {}).items()}
+        self._hosts = HostMap(host_map)
         self._session = session
         self._owns_session = session is None
         self._connection_limit = connection_limit
         self._lock = asyncio.Lock()
-
-    def _target(self, url: str) -> str:
-        if not self._host_map:
-            return url
-        parts = urlsplit(url)
-        host = (parts.hostname or "").lower()
-        mapped = self._host_map.get(f"{host}:{parts.port}") if parts.port else None
-        mapped = mapped or self._host_map.get(host)
-        if mapped is None:
-            return url
-        return urlunsplit((mapped.scheme, mapped.netloc, parts.path, parts.query, parts.fragment))
 
     async def _get_session(self) -> aiohttp.ClientSession:
         if self._session is None:
@@ -114,7 +105,11 @@ class AiohttpTransport:
         max_body: int,
     ) -> HttpResponse:
         session = self._session if self._session is not None else await self._get_session()
-        target = self._target(url) if self._host_map else url
+        target = self._hosts.rewrite(url) if self._hosts else url
+        for name in headers:
+            if not TOKEN.fullmatch(name):
+                # aiohttp would send it: a colon in a name would forge a header.
+                raise TransportError(f"header name {name!r} is not an HTTP token", unsendable=True)
         try:
             async with session.request(
                 method,
