@@ -69,11 +69,20 @@ class Http1Transport:
     ) -> HttpResponse:
         if timeout is None:
             return await self._request(method, url, headers, body, follow_redirects, max_body)
+        # asyncio.timeout() costs a third of a cached call; one timer that cancels this task,
+        # told apart from any other cancellation by the flag it sets, does the same job.
+        task = asyncio.current_task()
+        assert task is not None
+        expiry = _Expiry(task)
+        timer = asyncio.get_running_loop().call_later(timeout, expiry.fire)
         try:
-            async with asyncio.timeout(timeout):
-                return await self._request(method, url, headers, body, follow_redirects, max_body)
-        except TimeoutError as exc:
-            raise TransportError(f"timed out: no answer within {timeout:g}s", timed_out=True) from exc
+            return await self._request(method, url, headers, body, follow_redirects, max_body)
+        except asyncio.CancelledError as exc:
+            if expiry.fired and task.uncancel() == 0:
+                raise TransportError(f"timed out: no answer within {timeout:g}s", timed_out=True) from exc
+            raise
+        finally:
+            timer.cancel()
 
     async def close(self) -> None:
         self._pool.close()
@@ -156,6 +165,18 @@ class Http1Transport:
             reason = exc.strerror or str(exc) or type(exc).__name__
             raise TransportError(f"cannot connect to {origin.host_header}: {reason}") from exc
         return conn
+
+
+class _Expiry:
+    __slots__ = ("fired", "task")
+
+    def __init__(self, task: asyncio.Task[object]) -> None:
+        self.task = task
+        self.fired = False
+
+    def fire(self) -> None:
+        self.fired = True
+        self.task.cancel()
 
 
 _CONTEXT: list[ssl.SSLContext] = []
