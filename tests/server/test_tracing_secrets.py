@@ -108,3 +108,18 @@ def test_a_secret_partly_percent_encoded_in_a_path_is_still_masked() -> None:
     redactor = Redactor(["tøk/en"])
     assert _safe_url("http://h:1/a/t%C3%B8k/en/b?q=1", redactor) == "http://h:1/a/***/b"
     assert _safe_url("http://h/a%20b?token=x", Redactor()) == "http://h/a%20b"
+
+
+def test_call_url_attributes_remembered_by_a_server_follow_the_secrets_it_is_given_later() -> None:
+    tracing = tracing_from_env({"OTEL_TRACES_EXPORTER": "otlp"})
+    assert tracing is not None
+    host = "hostsecret-1a2b"
+    try:
+        url = f"http://{host}.example:8443/items/{PLAIN}?token={TOKEN}"
+        remembered = tracing.url_attributes(url)
+        assert remembered == (f"http://{host}.example:8443/items/{PLAIN}", f"{host}.example", 8443)
+        tracing.redact_secrets({"api": {"plain": PLAIN, "host": host}})
+        assert tracing.url_attributes(url) == ("http://***.example:8443/items/***", "***.example", 8443)
+        assert tracing.url_attributes("http://h/x") == ("http://h/x", "h", None)
+    finally:
+        tracing.shutdown()
