@@ -209,6 +209,11 @@ async def test_a_timeout_closes_the_connection(http1: Http1Transport) -> None:
             await get(http1, server.url + "/", timeout=0.05)
         assert caught.value.timed_out
         assert http1.pool.open_connections == 0
+        # The timeout left no cancellation behind for the caller's next await.
+        task = asyncio.current_task()
+        assert task is not None
+        assert task.cancelling() == 0
+        await asyncio.sleep(0)
 
 
 async def test_a_body_over_the_limit_closes_the_connection(http1: Http1Transport) -> None:
@@ -256,6 +261,9 @@ async def test_an_upstream_that_never_answers_still_times_out_while_connecting(h
         with pytest.raises(TransportError) as caught:
             await get(http1, f"http://127.0.0.1:{port}/", timeout=0.1)
         assert caught.value.timed_out
+        task = asyncio.current_task()
+        assert task is not None
+        assert task.cancelling() == 0
     finally:
         for filler in fillers:
             filler.close()

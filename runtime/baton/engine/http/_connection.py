@@ -129,6 +129,20 @@ class Connection(asyncio.Protocol):
             waiter.set_exception(self._error or TransportError("the connection was closed by the client"))
         self._notify_closed()
 
+    def expire(self, error: TransportError) -> bool:
+        """Fail the answer being awaited, if it has not arrived, and close the connection.
+
+        True also when the wait was cancelled an instant ago and the awaiting task has not
+        resumed yet (a run deadline falling due together with this timeout).
+        """
+        waiter = self._waiter
+        if waiter is None:
+            return False
+        if not waiter.done():
+            self._fail(error)
+            return True
+        return waiter.cancelled()
+
     def _notify_closed(self) -> None:
         on_close, self._on_close = self._on_close, None
         if on_close is not None:

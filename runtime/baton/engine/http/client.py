@@ -68,19 +68,23 @@ class Http1Transport:
         max_body: int,
     ) -> HttpResponse:
         if timeout is None:
-            return await self._request(method, url, headers, body, follow_redirects, max_body)
-        # asyncio.timeout() costs a third of a cached call; one timer that cancels this task,
-        # told apart from any other cancellation by the flag it sets, does the same job.
+            return await self._request(method, url, headers, body, follow_redirects, max_body, None)
+        # One timer per request (asyncio.timeout() costs a third of a pooled call). It fails the
+        # exchange in flight, or cancels this task while it connects or waits for a connection.
         task = asyncio.current_task()
         assert task is not None
-        expiry = _Expiry(task)
+        expiry = _Expiry(task, TransportError(f"timed out: no answer within {timeout:g}s", timed_out=True))
         timer = asyncio.get_running_loop().call_later(timeout, expiry.fire)
         try:
-            return await self._request(method, url, headers, body, follow_redirects, max_body)
+            return await self._request(method, url, headers, body, follow_redirects, max_body, expiry)
         except asyncio.CancelledError as exc:
-            if expiry.fired and task.uncancel() == 0:
-                raise TransportError(f"timed out: no answer within {timeout:g}s", timed_out=True) from exc
-            raise
+            if expiry.cancelled:
+                task.uncancel()
+            elif not expiry.collided:
+                raise
+            # The timeout wins over a cancellation falling due in the same instant (a run deadline
+            # the call's timeout was cut to), as aiohttp's does: the call reports its timeout.
+            raise expiry.error from exc
         finally:
             timer.cancel()
 
@@ -95,10 +99,11 @@ class Http1Transport:
         body: bytes | None,
         follow_redirects: bool,
         max_body: int,
+        expiry: _Expiry | None,
     ) -> HttpResponse:
         hop_method, hop_url, hop_headers, hop_body = method, url, headers, body
         for _ in range(MAX_HOPS + 1):
-            raw = await self._send(hop_method, hop_url, hop_headers, hop_body, max_body)
+            raw = await self._send(hop_method, hop_url, hop_headers, hop_body, max_body, expiry)
             if not follow_redirects or raw.status not in REDIRECT_STATUSES or raw.location is None:
                 break
             hop = next_hop(
@@ -114,7 +119,13 @@ class Http1Transport:
         return HttpResponse(status=raw.status, reason=raw.reason, headers=raw.headers, body=content, url=url)
 
     async def _send(
-        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None, max_body: int
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        body: bytes | None,
+        max_body: int,
+        expiry: _Expiry | None,
     ) -> RawResponse:
         origin, target = split_url(self._hosts.rewrite(url) if self._hosts else url)
         data = encode_head(
@@ -122,28 +133,32 @@ class Http1Transport:
         )
         if body:
             data += body
-        key = origin
         head_only = method == "HEAD"
         pool = self._pool
-        conn, reused = await pool.acquire(key, self._connect)
-        try:
-            raw = await conn.exchange(data, head_only=head_only, max_body=max_body)
-        except ConnectionDropped as exc:
-            conn.close()
-            if not reused or method not in _IDEMPOTENT:
-                raise TransportError(f"{exc} before answering {method} {_shown(url)}") from exc
-            # The upstream closed an idle connection as it was picked: once more on a new one.
-            conn, _ = await pool.acquire(key, self._connect, fresh=True)
+        for attempt in (1, 2):
+            if expiry is not None and expiry.fired:
+                # Expired between two exchanges (a redirect, a retry): no new one starts.
+                raise expiry.error
+            conn, reused = await pool.acquire(origin, self._connect, fresh=attempt == 2)
+            if expiry is not None:
+                expiry.conn = conn
             try:
                 raw = await conn.exchange(data, head_only=head_only, max_body=max_body)
+            except ConnectionDropped as exc:
+                conn.close()
+                if attempt == 2 or not reused or method not in _IDEMPOTENT:
+                    raise TransportError(f"{exc} before answering {method} {_shown(url)}") from exc
+                # The upstream closed an idle connection as it was picked: once more on a new one.
+                continue
             except BaseException:
                 conn.close()
                 raise
-        except BaseException:
-            conn.close()
-            raise
-        pool.release(conn)
-        return raw
+            finally:
+                if expiry is not None:
+                    expiry.conn = None
+            pool.release(conn)
+            return raw
+        raise AssertionError("unreachable: the second attempt returns or raises")
 
     async def _connect(self, key: Hashable, on_close: Callable[[Connection], None]) -> Connection:
         assert isinstance(key, Origin)
@@ -168,15 +183,28 @@ class Http1Transport:
 
 
 class _Expiry:
-    __slots__ = ("fired", "task")
+    """A request's timeout: what to do when its timer fires depends on where the request is."""
 
-    def __init__(self, task: asyncio.Task[object]) -> None:
+    __slots__ = ("cancelled", "collided", "conn", "error", "fired", "task")
+
+    def __init__(self, task: asyncio.Task[object], error: TransportError) -> None:
         self.task = task
+        self.error = error
         self.fired = False
+        self.cancelled = False
+        self.collided = False
+        #: The connection whose answer the request awaits, if it is at that stage.
+        self.conn: Connection | None = None
 
     def fire(self) -> None:
         self.fired = True
-        self.task.cancel()
+        if self.conn is not None:
+            # Failing the awaited answer is exact: if it arrived first, the request is in time and
+            # nothing is cancelled (a cancel then could land on the caller's next await instead).
+            self.collided = self.conn.expire(self.error)
+        else:
+            self.cancelled = True
+            self.task.cancel()
 
 
 _CONTEXT: list[ssl.SSLContext] = []
