@@ -2,7 +2,7 @@
 
 Phases as a user would have them: ``baton.dsl`` loads and validates the document (a task kind
 Baton does not execute is reported there, and the scenario is skipped with that finding),
-``baton.engine`` compiles and runs it. HTTP goes through the engine's real aiohttp transport;
+``baton.engine`` compiles and runs it. HTTP goes through the engine's real default transport;
 the kit's public hosts are mapped to the local stand-ins, and any other host is refused before
 a connection is attempted, so a scenario can never reach the internet.
 """
@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from baton.dsl import load_document, validate
 from baton.engine import RunEnvironment, compile_workflow
-from baton.engine.http import AiohttpTransport, HttpResponse, TransportError
+from baton.engine.http import Http1Transport, HttpResponse, TransportError
 from tests.ctk._steps import Outcome, Plan, TaskRun
 
 __all__ = ["LoopbackOnlyTransport", "Unsupported", "execute"]
@@ -34,7 +34,7 @@ class LoopbackOnlyTransport:
 
     def __init__(self, host_map: Mapping[str, str]) -> None:
         self._hosts = {host.lower() for host in host_map}
-        self._inner = AiohttpTransport(host_map=host_map)
+        self._inner = Http1Transport(host_map=host_map)
         self.requests: list[tuple[str, str]] = []
 
     async def request(

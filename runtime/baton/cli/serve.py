@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from baton import dsl
-from baton.engine import AiohttpTransport, RunEnvironment
+from baton.engine import Http1Transport, RunEnvironment
 from baton.server import Server, ServerConfig, tracing_from_env
 from baton.server.lifecycle import settle_heap, stop_on_signals
 
@@ -134,7 +134,7 @@ def _main(args: argparse.Namespace) -> int:
 async def _serve(
     args: argparse.Namespace, config: ServerConfig, secrets: dict[str, Any], host_map: dict[str, str]
 ) -> int:
-    transport = AiohttpTransport(host_map=host_map, connection_limit=config.upstream_connections)
+    transport = Http1Transport(host_map=host_map, connection_limit=config.upstream_connections)
     env = RunEnvironment(secrets=secrets, transport=transport)
     tracing = tracing_from_env()
     server = Server(args.paths, config=config, env=env, tracing=tracing)

@@ -23,7 +23,7 @@ import aiohttp
 from baton.demo.examples import EXAMPLES_DIR, Example, ExampleError, load_example
 from baton.demo.render import render_outcome
 from baton.demo.upstreams import Shop, host_map, serve
-from baton.engine import AiohttpTransport, RunEnvironment
+from baton.engine import Http1Transport, RunEnvironment
 from baton.server import Server, ServerConfig
 
 __all__ = ["DEMO_RUNS", "HOST", "DemoOutcome", "DemoRun", "Serving", "example_files", "run_demo"]
@@ -134,7 +134,7 @@ async def run_demo(
     shop = Shop(latency_scale=latency_scale)
     async with (
         serve(shop) as upstream_url,
-        RunEnvironment(transport=AiohttpTransport(host_map=host_map(upstream_url))) as env,
+        RunEnvironment(transport=Http1Transport(host_map=host_map(upstream_url))) as env,
     ):
         config = ServerConfig(reload_interval=0 if keep_serving is None else 1.0, grace_period=5.0)
         server = Server(example_files(examples_dir), config=config, env=env)

@@ -26,7 +26,7 @@ from baton.engine.errors import (
     WorkflowError,
 )
 from baton.engine.events import EventSink, EventSource, InMemoryEventSink, Subscription
-from baton.engine.http import AiohttpTransport, HttpResponse, HttpTransport, TransportError
+from baton.engine.http import AiohttpTransport, Http1Transport, HttpResponse, HttpTransport, TransportError
 from baton.engine.joins import JOIN_KEY, QUORUM_KEY
 from baton.engine.limits import Limits
 from baton.engine.observers import CallInfo, CallOutcome, RunInfo, RunObserver
@@ -56,6 +56,7 @@ __all__ = [
     "EventSource",
     "ExpressionFault",
     "FakeClock",
+    "Http1Transport",
     "HttpResponse",
     "HttpTransport",
     "InMemoryEventSink",

@@ -18,7 +18,8 @@ from baton import __version__
 from baton.engine.clock import Clock, SystemClock
 from baton.engine.events import EventSink, InMemoryEventSink
 from baton.engine.http.auth import TokenCache
-from baton.engine.http.transport import AiohttpTransport, HttpTransport
+from baton.engine.http.client import Http1Transport
+from baton.engine.http.transport import HttpTransport
 
 __all__ = ["RunEnvironment"]
 
@@ -36,7 +37,7 @@ class RunEnvironment:
         runtime_metadata: Mapping[str, Any] | None = None,
     ) -> None:
         self.clock: Clock = clock or SystemClock()
-        self.transport: HttpTransport = transport or AiohttpTransport(host_map=host_map)
+        self.transport: HttpTransport = transport or Http1Transport(host_map=host_map)
         self.events: EventSink = events or InMemoryEventSink()
         self.secrets: Mapping[str, Any] = secrets or {}
         self.random = random.Random(seed)

@@ -19,7 +19,7 @@ from typing import Any
 
 from aiohttp import web
 
-from baton.engine import AiohttpTransport, Limits, RunEnvironment
+from baton.engine import Http1Transport, Limits, RunEnvironment
 from baton.server import health, inspection_views, output
 from baton.server.correlation import REQUEST_ID_HEADER, RUN_ID_HEADER, Correlation, new_run_id
 from baton.server.deadlines import DeadlineError, deadline_for
@@ -99,7 +99,7 @@ class Server:
     ) -> None:
         self.config = config or ServerConfig()
         self.env = env or RunEnvironment(
-            transport=AiohttpTransport(connection_limit=self.config.upstream_connections)
+            transport=Http1Transport(connection_limit=self.config.upstream_connections)
         )
         self._owns_env = env is None
         self.builder = FlowBuilder(self.env, limits=limits)
