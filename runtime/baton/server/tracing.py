@@ -24,13 +24,15 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
+from opentelemetry import trace
 from opentelemetry.attributes import BoundedAttributes
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import (
+    Event,
     ReadableSpan,
     SpanLimits,
     SpanProcessor,
@@ -38,8 +40,10 @@ from opentelemetry.sdk.trace import (
     TracerProvider,
 )
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
+from opentelemetry.sdk.trace.sampling import Decision
+from opentelemetry.sdk.util import BoundedList
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
-from opentelemetry.trace import Span, SpanContext, SpanKind, Status, StatusCode
+from opentelemetry.trace import SpanContext, SpanKind, Status, StatusCode, TraceFlags
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from baton.engine import CallInfo, CallOutcome, RunInfo, RunResult, TaskRecord
@@ -54,6 +58,8 @@ _UNSET = Status(StatusCode.UNSET)
 _ERROR = Status(StatusCode.ERROR)
 _INTERNAL = SpanKind.INTERNAL
 _CLIENT = SpanKind.CLIENT
+#: The W3C "random trace id" flag where the API knows it (as the SDK's tracer sets it).
+_RANDOM_TRACE_ID = int(getattr(TraceFlags, "RANDOM_TRACE_ID", 0))
 
 
 def _ns(seconds: float) -> int:
@@ -109,7 +115,7 @@ class Tracing:
     """The tracer of one server, and how runs get theirs.
 
     ``processor`` is the span processor the provider's tracers hand ended spans to (the
-    ``active_span_processor`` it was made with): task and call spans go to it directly.
+    ``active_span_processor`` it was made with): every span of a run goes to it, ended.
     """
 
     def __init__(
@@ -122,7 +128,6 @@ class Tracing:
     ) -> None:
         self.provider = provider
         self.processor = processor
-        self.tracer = provider.get_tracer(_SCOPE_NAME)
         self.trace_payloads = trace_payloads
         self.redactor = Redactor(() if secrets is None else secrets.values())
         self._urls: dict[str, tuple[str, str, int | None]] = {}
@@ -130,9 +135,11 @@ class Tracing:
         self.scope = InstrumentationScope(_SCOPE_NAME, "")
         self._source: Resource | None = None
         self._resource: Resource = provider.resource
-        limits = SpanLimits()  # from the OTEL_*_LIMIT variables, as the provider's own
-        self._max_attributes: int | None = limits.max_span_attributes
-        self._max_length: int | None = limits.max_span_attribute_length
+        self.limits = SpanLimits()  # from the OTEL_*_LIMIT variables, as the provider's own
+        #: Whether span limits can ever cut an attribute of ours (not by default).
+        self.limits_apply = self.limits.max_span_attribute_length is not None or (
+            self.limits.max_span_attributes is not None and self.limits.max_span_attributes < 64
+        )
 
     def redact_secrets(self, secrets: Mapping[str, Any]) -> None:
         """Mask these secrets' values in every span text taken from run data.
@@ -167,24 +174,35 @@ class Tracing:
         headers: Mapping[str, str],
         attributes: Mapping[str, Any],
     ) -> RunTracer:
-        redact = self.redactor.redact
-        span = self.tracer.start_span(
-            self.redactor.redact_text(name),
-            context=_PROPAGATOR.extract(headers),
-            kind=SpanKind.SERVER,
-            attributes={attribute: redact(value) for attribute, value in attributes.items()},
-        )
-        if span.is_recording():
-            return _RecordingRunTracer(self, span)
-        return RunTracer(self, span)
+        """The run's tracer, its server span started now, as the SDK's tracer would start it.
 
-    def limited(self, attributes: dict[str, Any]) -> Any:
-        """``attributes`` as span limits allow: as they are unless ``OTEL_*_LIMIT`` asks less."""
-        if self._max_length is None and (
-            self._max_attributes is None or len(attributes) <= self._max_attributes
-        ):
-            return attributes
-        return BoundedAttributes(self._max_attributes, attributes, max_value_len=self._max_length)
+        The provider's sampler decides once, here, for every span of the run: the parent-based
+        samplers (the default) give children their parent's decision, and the others decide by
+        trace id, the same for the whole trace.
+        """
+        context = _PROPAGATOR.extract(headers)
+        parent: SpanContext | None = trace.get_current_span(context).get_span_context()
+        ids = self.provider.id_generator
+        if parent is None or not parent.is_valid:
+            parent = None
+            trace_id = ids.generate_trace_id()
+            random_id = bool(getattr(ids, "is_trace_id_random", bool)())
+        else:
+            trace_id = parent.trace_id
+            random_id = bool(parent.trace_flags & _RANDOM_TRACE_ID)
+        span_name = self.redactor.redact_text(name)
+        redact = self.redactor.redact
+        run_attributes = {attribute: redact(value) for attribute, value in attributes.items()}
+        sampling = self.provider.sampler.should_sample(
+            context, trace_id, span_name, SpanKind.SERVER, run_attributes, ()
+        )
+        flags = TraceFlags.SAMPLED if sampling.decision is Decision.RECORD_AND_SAMPLE else TraceFlags.DEFAULT
+        if random_id:
+            flags |= _RANDOM_TRACE_ID
+        own = SpanContext(trace_id, ids.generate_span_id(), False, TraceFlags(flags), sampling.trace_state)
+        if sampling.decision is Decision.DROP:
+            return RunTracer(self, own)
+        return _RecordingRunTracer(self, own, parent, span_name, dict(sampling.attributes))
 
     def shutdown(self) -> None:
         self.provider.shutdown()
@@ -194,22 +212,21 @@ class RunTracer:
     """The engine observer of one run that is not recorded: its calls still carry its trace.
 
     It has only ``on_call_start``, so the engine skips every other event of the run (hooks are
-    found per class). A recorded run gets the subclass that builds task and call spans.
+    found per class). A recorded run gets the subclass that builds spans.
     """
 
-    __slots__ = ("_traceparent", "_tracestate", "_tracing", "span")
+    __slots__ = ("_new_id", "_traceparent", "_tracestate", "context")
 
-    def __init__(self, tracing: Tracing, span: Span) -> None:
-        self._tracing = tracing
-        self.span = span
-        context = span.get_span_context()
+    def __init__(self, tracing: Tracing, context: SpanContext) -> None:
+        self.context = context
+        self._new_id = tracing.provider.id_generator.generate_span_id
         # traceparent is "00-<trace id>-<span id>-<flags>"; only the span id differs per call.
         self._traceparent = (f"00-{context.trace_id:032x}-", f"-{context.trace_flags:02x}")
         self._tracestate = context.trace_state.to_header() if context.trace_state else None
 
     @property
     def trace_id(self) -> str:
-        return self._traceparent[0][3:35]
+        return f"{self.context.trace_id:032x}"
 
     def _propagate(self, headers: dict[str, str], span_id: int) -> None:
         headers.pop("traceparent", None)
@@ -220,12 +237,12 @@ class RunTracer:
             headers["tracestate"] = self._tracestate
 
     def on_call_start(self, call: CallInfo) -> object:
-        # As the SDK does for a span not sampled: a fresh id, the run's flags.
-        self._propagate(call.headers, self._tracing.provider.id_generator.generate_span_id())
+        # As the SDK does for a span not recorded: a fresh id, the run's flags.
+        self._propagate(call.headers, self._new_id())
         return None
 
     def finish(self, *, outcome: str, status_code: int, error_type: str | None) -> None:
-        self.span.end()
+        pass
 
 
 class _Call:
@@ -233,7 +250,9 @@ class _Call:
 
     __slots__ = ("attributes", "context", "parent", "start")
 
-    def __init__(self, context: SpanContext, parent: SpanContext, start: int, attributes: dict[str, Any]):
+    def __init__(
+        self, context: SpanContext, parent: SpanContext, start: int, attributes: dict[str, Any]
+    ) -> None:
         self.context = context
         self.parent = parent
         self.start = start
@@ -243,13 +262,35 @@ class _Call:
 class _RecordingRunTracer(RunTracer):
     """The engine observer of a recorded run: task and call spans under the run's server span."""
 
-    __slots__ = ("_by_path", "_context", "_finished", "_new_id", "_open", "_redactor")
+    __slots__ = (
+        "_attributes",
+        "_by_path",
+        "_events",
+        "_finished",
+        "_name",
+        "_open",
+        "_parent_context",
+        "_redactor",
+        "_start",
+        "_tracing",
+    )
 
-    def __init__(self, tracing: Tracing, span: Span) -> None:
-        super().__init__(tracing, span)
-        self._context = span.get_span_context()
-        self._new_id = tracing.provider.id_generator.generate_span_id
+    def __init__(
+        self,
+        tracing: Tracing,
+        context: SpanContext,
+        parent: SpanContext | None,
+        name: str,
+        attributes: dict[str, Any],
+    ) -> None:
+        super().__init__(tracing, context)
+        self._tracing = tracing
         self._redactor = tracing.redactor
+        self._parent_context = parent
+        self._name = name
+        self._attributes = attributes
+        self._start = time.time_ns()
+        self._events: list[Event] = []
         #: Context of the latest span of each task path: the parent of what runs inside it.
         self._by_path: dict[str, SpanContext] = {}
         #: Tasks started and not yet ended, by record identity.
@@ -257,31 +298,40 @@ class _RecordingRunTracer(RunTracer):
         self._finished = False
 
     def _child_context(self) -> SpanContext:
-        run = self._context
+        run = self.context
         return SpanContext(run.trace_id, self._new_id(), False, run.trace_flags, run.trace_state)
 
     def _parent(self, path: str | None) -> SpanContext:
         parent = self._by_path.get(path) if path is not None else None
-        return parent or self._context
+        return parent or self.context
 
     def _emit(
         self,
         name: str,
         context: SpanContext,
-        parent: SpanContext,
+        parent: SpanContext | None,
         kind: SpanKind,
         attributes: dict[str, Any],
         status: Status,
         start: int,
         end: int,
+        events: Sequence[Event] = (),
     ) -> None:
         tracing = self._tracing
+        limits = tracing.limits
         span = ReadableSpan(
             name=name,
             context=context,
             parent=parent,
             resource=tracing.resource,
-            attributes=tracing.limited(attributes),
+            attributes=(
+                BoundedAttributes(
+                    limits.max_span_attributes, attributes, max_value_len=limits.max_span_attribute_length
+                )
+                if tracing.limits_apply
+                else attributes
+            ),
+            events=events,
             kind=kind,
             status=status,
             start_time=start,
@@ -317,7 +367,6 @@ class _RecordingRunTracer(RunTracer):
         if payloads:
             attributes["baton.task.input"] = _payload(record.input, self._redactor)
         status = _UNSET
-        end = time.time_ns()
         if ended:
             attributes["baton.task.status"] = record.status
             attributes["baton.task.attempts"] = record.attempts
@@ -330,8 +379,7 @@ class _RecordingRunTracer(RunTracer):
                 status = Status(StatusCode.ERROR, title)
             elif payloads and record.status == "completed":
                 attributes["baton.task.output"] = _payload(record.output, self._redactor)
-            if record.ended_at is not None:
-                end = _ns(record.ended_at)
+        end = time.time_ns() if not ended or record.ended_at is None else _ns(record.ended_at)
         self._emit(name, context, parent, _INTERNAL, attributes, status, _ns(record.started_at), end)
 
     def on_call_start(self, call: CallInfo) -> object:
@@ -364,37 +412,52 @@ class _RecordingRunTracer(RunTracer):
             attributes["error.type"] = "timeout" if "timed out" in (outcome.error or "") else "transport"
             status = _ERROR
         method = attributes["http.request.method"]
-        self._emit(
-            method, handle.context, handle.parent, _CLIENT, attributes, status, handle.start, time.time_ns()
-        )
+        end = time.time_ns()
+        self._emit(method, handle.context, handle.parent, _CLIENT, attributes, status, handle.start, end)
 
     def on_run_end(self, result: RunResult) -> None:
         text = self._redactor.redact_text
+        limits = self._tracing.limits
         for compensation in result.compensations:
-            self.span.add_event(
-                "compensation",
-                {
-                    "baton.compensation.task": text(compensation.compensated),
-                    "baton.compensation.handler": text(compensation.handler),
-                    "baton.compensation.status": compensation.status,
-                },
+            attributes = {
+                "baton.compensation.task": text(compensation.compensated),
+                "baton.compensation.handler": text(compensation.handler),
+                "baton.compensation.status": compensation.status,
+            }
+            bounded = BoundedAttributes(
+                limits.max_event_attributes, attributes, max_value_len=limits.max_attribute_length
             )
+            self._events.append(Event("compensation", bounded))
 
     def finish(self, *, outcome: str, status_code: int, error_type: str | None) -> None:
         if self._finished:
             return
         self._finished = True
-        attributes: dict[str, Any] = {"baton.run.outcome": outcome, "http.response.status_code": status_code}
+        attributes = self._attributes
+        attributes["baton.run.outcome"] = outcome
+        attributes["http.response.status_code"] = status_code
         if error_type is not None:
             attributes["error.type"] = self._redactor.redact_text(error_type)
-        self.span.set_attributes(attributes)
-        if status_code >= 500:
-            self.span.set_status(_ERROR)
         # Spans of tasks cut short (cancellation) must not stay open forever.
         for opened in self._open.values():
             self._end_task(*opened, ended=False)
         self._open.clear()
-        self.span.end()
+        events: Sequence[Event] = self._events
+        max_events = self._tracing.limits.max_events
+        if max_events is not None and len(events) > max_events:
+            events = BoundedList.from_seq(max_events, events)  # keeps the latest, counts the rest
+        status = _ERROR if status_code >= 500 else _UNSET
+        self._emit(
+            self._name,
+            self.context,
+            self._parent_context,
+            SpanKind.SERVER,
+            attributes,
+            status,
+            self._start,
+            time.time_ns(),
+            events,
+        )
 
 
 def _exporter_from_env(env: Mapping[str, str]) -> SpanExporter:
