@@ -265,3 +265,31 @@ async def test_the_span_of_a_task_cut_short_is_ended_when_the_run_finishes(
     assert "baton.task.status" not in attributes_of(wait)  # it never ended on its own
     assert attributes_of(run)["baton.run.outcome"] == "cancelled"
     assert run.status.code == run.status.STATUS_CODE_ERROR
+
+
+@pytest.mark.parametrize(
+    "limit", ["OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT", "OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT"]
+)
+async def test_span_limits_from_the_standard_variables_apply_to_every_span(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, limit: str
+) -> None:
+    async with (
+        _tracing(monkeypatch, **{limit: "4"}) as (tracing, receiver),
+        upstream({"/a-long-path-name": json_after(0, {})}) as up,
+    ):
+        flow = manifest([{"fetch": call(up.url("/a-long-path-name"))}])
+        reply = await _post(tmp_path, tracing, flow, CLIENT_PARENT)
+    assert reply.status == 200
+    assert len(receiver.spans) == 3
+    for span in receiver.spans:
+        attributes = attributes_of(span)
+        if limit == "OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT":
+            assert len(attributes) == 4, span.name
+            assert span.dropped_attributes_count > 0, span.name
+        else:
+            assert len(attributes) > 4, span.name
+            assert all(len(v) <= 4 for v in attributes.values() if isinstance(v, str)), span.name
+            assert attributes["baton.run_id" if span.name == "POST /flow" else "baton.task.path"] in (
+                reply.headers["X-Baton-Run-Id"][:4],
+                "/do/",
+            )
