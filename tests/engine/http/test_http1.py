@@ -165,6 +165,23 @@ async def test_an_idle_connection_past_the_idle_timeout_is_not_reused() -> None:
     assert [seen.connection for seen in server.requests] == [1, 1, 2]
 
 
+async def test_idle_connections_are_closed_after_the_idle_timeout_without_further_requests() -> None:
+    transport = Http1Transport(idle_timeout=0.05)
+    try:
+        async with upstream(ok) as first, upstream(ok) as second:
+            await asyncio.gather(get(transport, first.url + "/"), get(transport, second.url + "/"))
+            assert transport.pool.open_connections == 2
+            # Polled, not slept for a fixed time: the machine may be busy.
+            for _ in range(100):
+                if transport.pool.open_connections == 0 and first.open_now == second.open_now == 0:
+                    break
+                await asyncio.sleep(0.01)
+            assert transport.pool.open_connections == 0
+            assert (first.open_now, second.open_now) == (0, 0)
+    finally:
+        await transport.close()
+
+
 async def test_requests_waiting_for_a_connection_are_served_in_arrival_order() -> None:
     transport = Http1Transport(connection_limit=1)
     try:

@@ -33,6 +33,7 @@ class Pool:
         self._open = 0
         self._waiters: deque[tuple[Hashable, bool, asyncio.Future[Connection | None]]] = deque()
         self._waking = False
+        self._sweeper: asyncio.TimerHandle | None = None
 
     @property
     def open_connections(self) -> int:
@@ -70,15 +71,34 @@ class Pool:
         idle.append(conn)
         while idle and now - idle[0].idle_since > self._idle_timeout:
             idle[0].close()
+        if self._sweeper is None:
+            self._sweeper = loop.call_later(self._idle_timeout, self._sweep)
         self._wake()
 
     def close(self) -> None:
         """Close every connection, idle or in use; requests in flight get ``TransportError``."""
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            self._sweeper = None
         for conn in list(self._all):
             conn.close()
         self._idle.clear()
 
     # --- internals
+
+    def _sweep(self) -> None:
+        """Close what sat idle too long, even for origins no request goes to any more."""
+        self._sweeper = None
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() - self._idle_timeout
+        oldest: float | None = None
+        for idle in list(self._idle.values()):
+            while idle and idle[0].idle_since <= deadline:
+                idle[0].close()
+            if idle and (oldest is None or idle[0].idle_since < oldest):
+                oldest = idle[0].idle_since
+        if oldest is not None:
+            self._sweeper = loop.call_at(oldest + self._idle_timeout, self._sweep)
 
     async def _connect(self, key: Hashable, connect: Connector) -> Connection:
         try:
