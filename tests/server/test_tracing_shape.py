@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -293,3 +294,36 @@ async def test_span_limits_from_the_standard_variables_apply_to_every_span(
                 reply.headers["X-Baton-Run-Id"][:4],
                 "/do/",
             )
+
+
+@pytest.mark.plane
+async def test_the_span_tree_reaches_jaeger_over_otlp_grpc_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jaeger: Any
+) -> None:
+    service = f"baton-grpc-{uuid.uuid4().hex[:8]}"
+    for name, value in jaeger.exporter_env("grpc").items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("OTEL_SERVICE_NAME", service)
+    tracing = tracing_from_env()
+    assert tracing is not None
+    async with upstream({"/item": json_after(0, {})}) as up:
+        try:
+            flow = manifest([{"outer": {"do": [{"inner": call(up.url("/item"))}]}}])
+            reply = await _post(tmp_path, tracing, flow, CLIENT_PARENT)
+        finally:
+            await asyncio.to_thread(tracing.shutdown)
+    assert reply.status == 200
+    found = await asyncio.to_thread(jaeger.find_trace, service, operation="POST /flow")
+    assert found["traceID"] == CLIENT_TRACE
+    spans = {span["operationName"]: span for span in found["spans"]}
+    assert set(spans) == {"POST /flow", "outer", "inner", "GET"}
+
+    def parent(name: str) -> str | None:
+        references = spans[name]["references"]
+        return next((r["spanID"] for r in references if r["refType"] == "CHILD_OF"), None)
+
+    assert parent("outer") == spans["POST /flow"]["spanID"]
+    assert parent("inner") == spans["outer"]["spanID"]
+    assert parent("GET") == spans["inner"]["spanID"]
+    traceparent = up.requests[0]["headers"]["traceparent"]
+    assert traceparent == f"00-{CLIENT_TRACE}-{spans['GET']['spanID']}-01"
