@@ -301,6 +301,8 @@ async def test_the_span_tree_reaches_jaeger_over_otlp_grpc_too(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jaeger: Any
 ) -> None:
     service = f"baton-grpc-{uuid.uuid4().hex[:8]}"
+    # A trace of its own: Jaeger is shared by the session, and traces merge by id.
+    trace_id = uuid.uuid4().hex
     for name, value in jaeger.exporter_env("grpc").items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("OTEL_SERVICE_NAME", service)
@@ -309,12 +311,13 @@ async def test_the_span_tree_reaches_jaeger_over_otlp_grpc_too(
     async with upstream({"/item": json_after(0, {})}) as up:
         try:
             flow = manifest([{"outer": {"do": [{"inner": call(up.url("/item"))}]}}])
-            reply = await _post(tmp_path, tracing, flow, CLIENT_PARENT)
+            traceparent = {"traceparent": f"00-{trace_id}-{CLIENT_SPAN}-01"}
+            reply = await _post(tmp_path, tracing, flow, traceparent)
         finally:
             await asyncio.to_thread(tracing.shutdown)
     assert reply.status == 200
     found = await asyncio.to_thread(jaeger.find_trace, service, operation="POST /flow")
-    assert found["traceID"] == CLIENT_TRACE
+    assert found["traceID"] == trace_id
     spans = {span["operationName"]: span for span in found["spans"]}
     assert set(spans) == {"POST /flow", "outer", "inner", "GET"}
 
@@ -325,5 +328,4 @@ async def test_the_span_tree_reaches_jaeger_over_otlp_grpc_too(
     assert parent("outer") == spans["POST /flow"]["spanID"]
     assert parent("inner") == spans["outer"]["spanID"]
     assert parent("GET") == spans["inner"]["spanID"]
-    traceparent = up.requests[0]["headers"]["traceparent"]
-    assert traceparent == f"00-{CLIENT_TRACE}-{spans['GET']['spanID']}-01"
+    assert up.requests[0]["headers"]["traceparent"] == f"00-{trace_id}-{spans['GET']['spanID']}-01"

@@ -271,6 +271,7 @@ class _RecordingRunTracer(RunTracer):
         "_open",
         "_parent_context",
         "_redactor",
+        "_resource",
         "_start",
         "_tracing",
     )
@@ -286,6 +287,7 @@ class _RecordingRunTracer(RunTracer):
         super().__init__(tracing, context)
         self._tracing = tracing
         self._redactor = tracing.redactor
+        self._resource = tracing.resource
         self._parent_context = parent
         self._name = name
         self._attributes = attributes
@@ -318,19 +320,18 @@ class _RecordingRunTracer(RunTracer):
         events: Sequence[Event] = (),
     ) -> None:
         tracing = self._tracing
-        limits = tracing.limits
+        limited: Mapping[str, Any] = attributes
+        if tracing.limits_apply:
+            limits = tracing.limits
+            limited = BoundedAttributes(
+                limits.max_span_attributes, attributes, max_value_len=limits.max_span_attribute_length
+            )
         span = ReadableSpan(
             name=name,
             context=context,
             parent=parent,
-            resource=tracing.resource,
-            attributes=(
-                BoundedAttributes(
-                    limits.max_span_attributes, attributes, max_value_len=limits.max_span_attribute_length
-                )
-                if tracing.limits_apply
-                else attributes
-            ),
+            resource=self._resource,
+            attributes=limited,
             events=events,
             kind=kind,
             status=status,
