@@ -10,13 +10,15 @@ by secret value with the engine's own ``Redactor`` (a secret substituted into a 
 otherwise reach ``url.full``), and task inputs and outputs are attached only when enabled
 (``trace_payloads``), redacted and truncated.
 
-Why task and call spans are not SDK spans: a live SDK span costs about 20 µs to open and close
-(sampler, context objects, attribute validation under a lock, one ``set_attribute`` per late
-attribute) and a run has one per task and call, all of them inside the request. Only the run's
-server span is a live SDK span (so the sampler, span limits and SDK hooks decide as usual);
-each task and call span is built once, when it ends, as the finished ``ReadableSpan`` the SDK
-itself would have handed to the span processors, with ids from the provider's id generator and
-the run's sampling decision (which is what the parent-based samplers give every child).
+Why no span is a live SDK span: one costs about 20 µs to open and close (sampler, context
+objects, attribute validation under a lock, one ``set_attribute`` per late attribute), and a run
+has one per task and call, all inside the request. Each span of a run is instead built once,
+when it ends, as the finished ``ReadableSpan`` the SDK's tracer would have handed to the span
+processors: ids from the provider's id generator, its resource, the span limits of the
+``OTEL_*_LIMIT`` variables, and the sampler's decision, taken once per run on the server span
+(the parent-based samplers, the default, give every child its parent's decision; the others
+decide by trace id, the same for the whole trace). Not done, as the SDK would: processors'
+``on_start`` (the batch processor's does nothing) and the SDK's opt-in self-metrics.
 """
 
 from __future__ import annotations
@@ -136,10 +138,9 @@ class Tracing:
         self._source: Resource | None = None
         self._resource: Resource = provider.resource
         self.limits = SpanLimits()  # from the OTEL_*_LIMIT variables, as the provider's own
-        #: Whether span limits can ever cut an attribute of ours (not by default).
-        self.limits_apply = self.limits.max_span_attribute_length is not None or (
-            self.limits.max_span_attributes is not None and self.limits.max_span_attributes < 64
-        )
+        #: Attribute values are cut only when a length limit is set (none by default).
+        self.cuts_values = self.limits.max_span_attribute_length is not None
+        self.max_attributes = self.limits.max_span_attributes
 
     def redact_secrets(self, secrets: Mapping[str, Any]) -> None:
         """Mask these secrets' values in every span text taken from run data.
@@ -186,6 +187,7 @@ class Tracing:
         if parent is None or not parent.is_valid:
             parent = None
             trace_id = ids.generate_trace_id()
+            # (An SDK older than the W3C "random" flag has no such method: say not random.)
             random_id = bool(getattr(ids, "is_trace_id_random", bool)())
         else:
             trace_id = parent.trace_id
@@ -321,7 +323,8 @@ class _RecordingRunTracer(RunTracer):
     ) -> None:
         tracing = self._tracing
         limited: Mapping[str, Any] = attributes
-        if tracing.limits_apply:
+        most = tracing.max_attributes
+        if tracing.cuts_values or (most is not None and len(attributes) > most):
             limits = tracing.limits
             limited = BoundedAttributes(
                 limits.max_span_attributes, attributes, max_value_len=limits.max_span_attribute_length
