@@ -329,3 +329,36 @@ async def test_the_span_tree_reaches_jaeger_over_otlp_grpc_too(
     assert parent("inner") == spans["outer"]["spanID"]
     assert parent("GET") == spans["inner"]["spanID"]
     assert up.requests[0]["headers"]["traceparent"] == f"00-{trace_id}-{spans['GET']['spanID']}-01"
+
+
+@pytest.mark.parametrize(
+    ("sampler", "incoming_flags", "recorded"),
+    [
+        ({}, "00", False),  # the default sampler follows the caller's decision ...
+        ({}, "01", True),
+        ({"OTEL_TRACES_SAMPLER": "always_on"}, "00", True),  # ... these do not
+        ({"OTEL_TRACES_SAMPLER": "traceidratio", "OTEL_TRACES_SAMPLER_ARG": "1.0"}, "00", True),
+        ({"OTEL_TRACES_SAMPLER": "parentbased_traceidratio", "OTEL_TRACES_SAMPLER_ARG": "1.0"}, "00", False),
+    ],
+)
+async def test_the_sampler_decides_once_for_the_whole_run_and_its_calls_say_so_upstream(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    sampler: dict[str, str],
+    incoming_flags: str,
+    recorded: bool,
+) -> None:
+    async with (
+        _tracing(monkeypatch, **sampler) as (tracing, receiver),
+        upstream({"/item": json_after(0, {})}) as up,
+    ):
+        flow = manifest([{"outer": {"do": [{"inner": call(up.url("/item"))}]}}])
+        incoming = {"traceparent": f"00-{CLIENT_TRACE}-{CLIENT_SPAN}-{incoming_flags}"}
+        reply = await _post(tmp_path, tracing, flow, incoming)
+    assert reply.status == 200
+    assert len(receiver.spans) == (4 if recorded else 0)
+    _, trace, span, flags = up.requests[0]["headers"]["traceparent"].split("-")
+    assert trace == CLIENT_TRACE
+    assert flags == ("01" if recorded else "00")
+    if recorded:
+        assert span == _calls(receiver)[_by_name(receiver)["inner"].span_id].span_id.hex()
