@@ -134,13 +134,13 @@ class Tracing:
         self.redactor = Redactor(() if secrets is None else secrets.values())
         self._urls: dict[str, tuple[str, str, int | None]] = {}
         # What the provider's tracers put on every span: the same scope, resource and limits.
-        self.scope = InstrumentationScope(_SCOPE_NAME, "")
+        self._scope = InstrumentationScope(_SCOPE_NAME, "")
         self._source: Resource | None = None
         self._resource: Resource = provider.resource
-        self.limits = SpanLimits()  # from the OTEL_*_LIMIT variables, as the provider's own
+        self._limits = SpanLimits()  # from the OTEL_*_LIMIT variables, as the provider's own
         #: Attribute values are cut only when a length limit is set (none by default).
-        self.cuts_values = self.limits.max_span_attribute_length is not None
-        self.max_attributes = self.limits.max_span_attributes
+        self._cuts_values = self._limits.max_span_attribute_length is not None
+        self._max_attributes = self._limits.max_span_attributes
 
     def redact_secrets(self, secrets: Mapping[str, Any]) -> None:
         """Mask these secrets' values in every span text taken from run data.
@@ -323,9 +323,9 @@ class _RecordingRunTracer(RunTracer):
     ) -> None:
         tracing = self._tracing
         limited: Mapping[str, Any] = attributes
-        most = tracing.max_attributes
-        if tracing.cuts_values or (most is not None and len(attributes) > most):
-            limits = tracing.limits
+        most = tracing._max_attributes
+        if tracing._cuts_values or (most is not None and len(attributes) > most):
+            limits = tracing._limits
             limited = BoundedAttributes(
                 limits.max_span_attributes, attributes, max_value_len=limits.max_span_attribute_length
             )
@@ -340,7 +340,7 @@ class _RecordingRunTracer(RunTracer):
             status=status,
             start_time=start,
             end_time=end,
-            instrumentation_scope=tracing.scope,
+            instrumentation_scope=tracing._scope,
         )
         tracing.processor.on_end(span)
 
@@ -421,7 +421,7 @@ class _RecordingRunTracer(RunTracer):
 
     def on_run_end(self, result: RunResult) -> None:
         text = self._redactor.redact_text
-        limits = self._tracing.limits
+        limits = self._tracing._limits
         for compensation in result.compensations:
             attributes = {
                 "baton.compensation.task": text(compensation.compensated),
@@ -447,7 +447,7 @@ class _RecordingRunTracer(RunTracer):
             self._end_task(*opened, ended=False)
         self._open.clear()
         events: Sequence[Event] = self._events
-        max_events = self._tracing.limits.max_events
+        max_events = self._tracing._limits.max_events
         if max_events is not None and len(events) > max_events:
             events = BoundedList.from_seq(max_events, events)  # keeps the latest, counts the rest
         status = _ERROR if status_code >= 500 else _UNSET
