@@ -87,33 +87,41 @@ async def test_nested_tasks_hang_under_their_parent_task_and_fit_inside_it_in_ti
     assert run.status.code == run.status.STATUS_CODE_UNSET
 
 
+async def _book(request: web.Request) -> web.Response:
+    return web.json_response({"booking": request.match_info["what"]}, status=201)
+
+
+async def _cancel(request: web.Request) -> web.Response:
+    failing = request.match_info["what"] == "car"
+    return web.json_response({"error": "no"}, status=500) if failing else web.Response(status=204)
+
+
+SAGA_ROUTES = {"/book/{what}": _book, "/cancel/{what}": _cancel}
+
+
+def _saga(up: Upstream) -> dict[str, Any]:
+    """Books a hotel and a car, then fails: both are compensated, the car's undo fails."""
+
+    def book_task(what: str) -> dict[str, Any]:
+        task = call(up.url(f"/book/{what}"), method="post")
+        return {f"book_{what}": {**task, "metadata": {"baton.compensateBy": "cancelBooking"}}}
+
+    undo = call('${ "' + up.url("/cancel/") + '" + .booking }', method="post")
+    return manifest(
+        [
+            book_task("hotel"),
+            book_task("car"),
+            {"pay": {"raise": {"error": {"type": "https://example.com/declined", "status": 402}}}},
+        ],
+        document_top={"use": {"functions": {"cancelBooking": undo}}},
+    )
+
+
 async def test_a_saga_marks_failures_and_records_each_compensation_as_an_event_of_the_run(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async def book(request: web.Request) -> web.Response:
-        return web.json_response({"booking": request.match_info["what"]}, status=201)
-
-    async def cancel(request: web.Request) -> web.Response:
-        failing = request.match_info["what"] == "car"
-        return web.json_response({"error": "no"}, status=500) if failing else web.Response(status=204)
-
-    routes = {"/book/{what}": book, "/cancel/{what}": cancel}
-    async with _tracing(monkeypatch) as (tracing, receiver), upstream(routes) as up:
-
-        def book_task(what: str) -> dict[str, Any]:
-            task = call(up.url(f"/book/{what}"), method="post")
-            return {f"book_{what}": {**task, "metadata": {"baton.compensateBy": "cancelBooking"}}}
-
-        undo = call('${ "' + up.url("/cancel/") + '" + .booking }', method="post")
-        flow = manifest(
-            [
-                book_task("hotel"),
-                book_task("car"),
-                {"pay": {"raise": {"error": {"type": "https://example.com/declined", "status": 402}}}},
-            ],
-            document_top={"use": {"functions": {"cancelBooking": undo}}},
-        )
-        reply = await _post(tmp_path, tracing, flow, CLIENT_PARENT)
+    async with _tracing(monkeypatch) as (tracing, receiver), upstream(SAGA_ROUTES) as up:
+        reply = await _post(tmp_path, tracing, _saga(up), CLIENT_PARENT)
     assert reply.status == 402
     spans = _by_name(receiver)
     run, pay = spans["POST /flow"], spans["pay"]
@@ -362,3 +370,15 @@ async def test_the_sampler_decides_once_for_the_whole_run_and_its_calls_say_so_u
     assert flags == ("01" if recorded else "00")
     if recorded:
         assert span == _calls(receiver)[_by_name(receiver)["inner"].span_id].span_id.hex()
+
+
+async def test_the_event_count_limit_keeps_the_latest_compensations_and_counts_the_rest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    limit = {"OTEL_SPAN_EVENT_COUNT_LIMIT": "1"}
+    async with _tracing(monkeypatch, **limit) as (tracing, receiver), upstream(SAGA_ROUTES) as up:
+        reply = await _post(tmp_path, tracing, _saga(up), CLIENT_PARENT)
+    assert reply.status == 402
+    run = _by_name(receiver)["POST /flow"]
+    assert [attributes_of(event)["baton.compensation.task"] for event in run.events] == ["/do/0/book_hotel"]
+    assert run.dropped_events_count == 1
