@@ -382,3 +382,34 @@ async def test_the_event_count_limit_keeps_the_latest_compensations_and_counts_t
     run = _by_name(receiver)["POST /flow"]
     assert [attributes_of(event)["baton.compensation.task"] for event in run.events] == ["/do/0/book_hotel"]
     assert run.dropped_events_count == 1
+
+
+async def test_concurrent_runs_each_export_their_own_complete_span_tree(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runs = 40
+    routes = {"/users": json_after(0.01, {}), "/cart": json_after(0, {}), "/stock": json_after(0.005, {})}
+    async with _tracing(monkeypatch) as (tracing, receiver), upstream(routes) as up:
+        branches = [{name: call(up.url(f"/{name}"))} for name in ("users", "cart", "stock")]
+        write(tmp_path, "flow.yaml", manifest([{"gather": {"fork": {"branches": branches}}}]))
+        async with serving([tmp_path], tracing=tracing) as (_, base), aiohttp.ClientSession() as client:
+            replies = await asyncio.gather(
+                *(send(client, "POST", base + "/flow", json={}) for _ in range(runs))
+            )
+    assert [reply.status for reply in replies] == [200] * runs
+    by_trace: dict[bytes, list[Any]] = {}
+    for span in receiver.spans:
+        by_trace.setdefault(span.trace_id, []).append(span)
+    assert len(by_trace) == runs
+    for spans in by_trace.values():
+        named = {span.name: span for span in spans if span.kind != span.SPAN_KIND_CLIENT}
+        assert sorted(named) == ["POST /flow", "cart", "gather", "stock", "users"]
+        assert named["gather"].parent_span_id == named["POST /flow"].span_id
+        calls = {span.parent_span_id: span for span in spans if span.kind == span.SPAN_KIND_CLIENT}
+        assert len(calls) == 3
+        for branch in ("users", "cart", "stock"):
+            assert named[branch].parent_span_id == named["gather"].span_id
+            assert attributes_of(calls[named[branch].span_id])["url.full"] == up.url(f"/{branch}")
+    # Every upstream request carried the context of its own client span.
+    client_spans = {span.span_id.hex() for span in receiver.spans if span.kind == span.SPAN_KIND_CLIENT}
+    assert {r["headers"]["traceparent"].split("-")[2] for r in up.requests} == client_spans
