@@ -123,3 +123,20 @@ def test_call_url_attributes_remembered_by_a_server_follow_the_secrets_it_is_giv
         assert tracing.url_attributes("http://h/x") == ("http://h/x", "h", None)
     finally:
         tracing.shutdown()
+
+
+def test_a_secret_written_in_capitals_in_a_host_is_masked_although_hosts_read_lowercased() -> None:
+    redactor = Redactor(["HostSecret-42"])
+    assert _safe_url("http://user:pw@HostSecret-42.example:81/a", redactor) == "http://***.example:81/a"
+    tracing = tracing_from_env({"OTEL_TRACES_EXPORTER": "otlp"})
+    assert tracing is not None
+    try:
+        tracing.redact_secrets({"api": "HostSecret-42"})
+        url = "http://HostSecret-42.example/a"
+        assert tracing.url_attributes(url) == ("http://***.example/a", "***.example", None)
+        # Without a secret in it, a host reads as before: lowercased; an IPv6 one in brackets.
+        assert _safe_url("http://Plain.Example:8/a", redactor) == "http://plain.example:8/a"
+        assert _safe_url("http://[::1]:8/a", redactor) == "http://[::1]:8/a"
+        assert tracing.url_attributes("http://[::1]:8/a") == ("http://[::1]:8/a", "::1", 8)
+    finally:
+        tracing.shutdown()

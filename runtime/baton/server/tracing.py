@@ -28,7 +28,7 @@ import os
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
-from urllib.parse import quote, unquote, urlsplit, urlunsplit
+from urllib.parse import SplitResult, quote, unquote, urlsplit, urlunsplit
 
 from opentelemetry import trace
 from opentelemetry.attributes import BoundedAttributes
@@ -68,9 +68,21 @@ def _ns(seconds: float) -> int:
     return int(seconds * 1_000_000_000)
 
 
+def _host(parts: SplitResult, redactor: Redactor) -> str:
+    """The URL's host, secrets masked: looked for as written, since ``hostname`` lowercases."""
+    written = parts.netloc.rpartition("@")[2]
+    if parts.port is not None:
+        written = written.rpartition(":")[0]
+    written = written.removeprefix("[").removesuffix("]")
+    masked = redactor.redact_text(written)
+    return masked.lower() if masked != written else redactor.redact_text(parts.hostname or "")
+
+
 def _safe_url(url: str, redactor: Redactor) -> str:
     parts = urlsplit(url)
-    host = redactor.redact_text(parts.hostname or "")
+    host = _host(parts, redactor)
+    if ":" in host:  # an IPv6 address keeps its brackets in a URL
+        host = f"[{host}]"
     if parts.port is not None:
         host = f"{host}:{parts.port}"
     path = redactor.redact_text(parts.path)
@@ -90,7 +102,7 @@ _URL_CACHE_SIZE = 1024
 def _url_attributes(url: str, redactor: Redactor) -> tuple[str, str, int | None]:
     """``url.full``, ``server.address`` and ``server.port`` of a call to ``url``, secrets masked."""
     parts = urlsplit(url)
-    return _safe_url(url, redactor), redactor.redact_text(parts.hostname or ""), parts.port
+    return _safe_url(url, redactor), _host(parts, redactor), parts.port
 
 
 def _payload(value: Any, redactor: Redactor) -> str:
