@@ -140,3 +140,14 @@ def test_a_secret_written_in_capitals_in_a_host_is_masked_although_hosts_read_lo
         assert tracing.url_attributes("http://[::1]:8/a") == ("http://[::1]:8/a", "::1", 8)
     finally:
         tracing.shutdown()
+
+
+def test_task_names_remembered_masked_follow_the_secrets_a_server_is_given_later() -> None:
+    tracing = tracing_from_env({"OTEL_TRACES_EXPORTER": "otlp"})
+    assert tracing is not None
+    try:
+        assert tracing.masked_name(f"/do/0/{PLAIN}") == f"/do/0/{PLAIN}"
+        tracing.redact_secrets({"api": {"plain": PLAIN}})
+        assert tracing.masked_name(f"/do/0/{PLAIN}") == "/do/0/***"
+    finally:
+        tracing.shutdown()

@@ -97,6 +97,8 @@ def _safe_url(url: str, redactor: Redactor) -> str:
 
 #: How many target URLs a server remembers the span attributes of (most flows call a few fixed ones).
 _URL_CACHE_SIZE = 1024
+#: How many task names and paths a server remembers masked (its definitions' tasks, mostly).
+_NAME_CACHE_SIZE = 4096
 
 
 def _url_attributes(url: str, redactor: Redactor) -> tuple[str, str, int | None]:
@@ -145,6 +147,7 @@ class Tracing:
         self.trace_payloads = trace_payloads
         self.redactor = Redactor(() if secrets is None else secrets.values())
         self._urls: dict[str, tuple[str, str, int | None]] = {}
+        self._names: dict[str, str] = {}
         # What the provider's tracers put on every span: the same scope, resource and limits.
         self._scope = InstrumentationScope(_SCOPE_NAME, "")
         self._source: Resource | None = None
@@ -162,6 +165,20 @@ class Tracing:
         """
         self.redactor = Redactor(secrets.values())
         self._urls = {}
+        self._names = {}
+
+    def masked_name(self, name: str) -> str:
+        """A name from a definition (task name or path, route), secrets masked, remembered.
+
+        Masking searches every spelling of every secret; a definition's names are few and come
+        back in every run. Run data (errors, decisions, ids) is masked afresh each time.
+        """
+        found = self._names.get(name)
+        if found is None:
+            if len(self._names) >= _NAME_CACHE_SIZE:
+                self._names.clear()
+            found = self._names[name] = self.redactor.redact_text(name)
+        return found
 
     def url_attributes(self, url: str) -> tuple[str, str, int | None]:
         """``_url_attributes`` of ``url``, remembered: parsing and masking a URL costs ~8 µs."""
@@ -204,7 +221,7 @@ class Tracing:
         else:
             trace_id = parent.trace_id
             random_id = bool(parent.trace_flags & _RANDOM_TRACE_ID)
-        span_name = self.redactor.redact_text(name)
+        span_name = self.masked_name(name)
         redact = self.redactor.redact
         run_attributes = {attribute: redact(value) for attribute, value in attributes.items()}
         sampling = self.provider.sampler.should_sample(
@@ -374,11 +391,12 @@ class _RecordingRunTracer(RunTracer):
     ) -> None:
         text = self._redactor.redact_text
         payloads = self._tracing.trace_payloads
-        name = text(record.name)
+        masked_name = self._tracing.masked_name
+        name = masked_name(record.name)
         attributes: dict[str, Any] = {
             "baton.task.name": name,
             "baton.task.kind": record.kind,
-            "baton.task.path": text(record.path),
+            "baton.task.path": masked_name(record.path),
         }
         if payloads:
             attributes["baton.task.input"] = _payload(record.input, self._redactor)
@@ -404,7 +422,7 @@ class _RecordingRunTracer(RunTracer):
             "http.request.method": call.method,
             "url.full": url,
             "server.address": host,
-            "baton.task.path": self._redactor.redact_text(call.task),
+            "baton.task.path": self._tracing.masked_name(call.task),
         }
         if port is not None:
             attributes["server.port"] = port
