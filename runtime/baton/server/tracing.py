@@ -515,6 +515,10 @@ def tracing_from_env(env: Mapping[str, str] | None = None) -> Tracing | None:
     On when an OTLP endpoint is configured or ``OTEL_TRACES_EXPORTER=otlp``; off when
     ``OTEL_SDK_DISABLED=true`` or ``OTEL_TRACES_EXPORTER=none``. ``BATON_TRACE_PAYLOADS=true``
     adds (redacted, truncated) task inputs and outputs to task spans.
+
+    ``env`` decides only these, the protocol and the service name: the exporter (endpoint,
+    headers, TLS, timeout, compression), the sampler, the span limits and the batch processor
+    read the process environment, as the SDK always does.
     """
     env = os.environ if env is None else env
     if env.get("OTEL_SDK_DISABLED", "").lower() == "true":
