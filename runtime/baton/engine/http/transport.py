@@ -1,4 +1,7 @@
-"""The HTTP transport: one pooled aiohttp session per run environment.
+"""The HTTP transport contract, and the aiohttp implementation of it.
+
+The default transport is ``Http1Transport`` (``client.py``); ``AiohttpTransport`` is kept as a
+second implementation, the reference the contract tests hold both to.
 
 ``HttpTransport`` is the seam tests use: ``AiohttpTransport(host_map={"petstore.swagger.io":
 "http://127.0.0.1:8081"})`` sends requests for a public host to a local stand-in, over real
