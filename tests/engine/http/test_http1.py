@@ -210,6 +210,52 @@ async def test_at_the_limit_an_idle_connection_to_another_origin_makes_room() ->
     assert (first.connections, second.connections) == (2, 1)
 
 
+async def test_a_request_cancelled_while_waiting_for_a_slot_gives_no_slot_away() -> None:
+    transport = Http1Transport(connection_limit=1)
+    try:
+
+        def script(seen: Seen) -> Reply:
+            return Reply(answer(seen.target.encode()), delay=0.05 if seen.target == "/slow" else 0.0)
+
+        async with upstream(script) as server:
+            slow = asyncio.ensure_future(get(transport, server.url + "/slow"))
+            await asyncio.sleep(0.01)
+            waiting = asyncio.ensure_future(get(transport, server.url + "/gave-up"))
+            await asyncio.sleep(0.01)
+            waiting.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await waiting
+            assert (await slow).body == b"/slow"
+            assert (await get(transport, server.url + "/next")).body == b"/next"
+            assert transport.pool.open_connections == 1
+    finally:
+        await transport.close()
+    assert [seen.target for seen in server.requests] == ["/slow", "/next"]
+    assert server.connections == 1
+
+
+async def test_closing_the_transport_fails_a_request_in_flight(http1: Http1Transport) -> None:
+    async with upstream(lambda seen: Reply(answer(), delay=1.0)) as server:
+        pending = asyncio.ensure_future(get(http1, server.url + "/"))
+        await asyncio.sleep(0.05)
+        await http1.close()
+        with pytest.raises(TransportError, match="closed by the client"):
+            await pending
+        assert http1.pool.open_connections == 0
+
+
+async def test_large_bodies_travel_whole_both_ways(http1: Http1Transport) -> None:
+    big = bytes(range(256)) * 8192  # 2 MiB
+
+    def script(seen: Seen) -> Reply:
+        return Reply(answer(seen.body[::-1]))
+
+    async with upstream(script) as server:
+        response = await get(http1, server.url + "/", method="POST", body=big, max_body=len(big))
+    assert server.requests[0].body == big
+    assert response.body == big[::-1]
+
+
 async def test_a_cancelled_request_closes_its_connection_instead_of_pooling_it(http1: Http1Transport) -> None:
     async with upstream(lambda seen: Reply(answer(), delay=1.0)) as server:
         task = asyncio.ensure_future(get(http1, server.url + "/"))
