@@ -19,6 +19,7 @@ from cryptography.x509.oid import NameOID
 
 from baton import __version__
 from baton.engine.http import Http1Transport, TransportError
+from baton.engine.http._connection import Connection, ConnectionDropped
 from tests.engine.http._upstream import Reply, Seen, answer, upstream
 from tests.engine.http.test_contract import get, ok
 
@@ -398,4 +399,19 @@ async def test_https_refuses_a_certificate_no_trusted_authority_signed(
         with pytest.raises(TransportError, match="cannot connect") as caught:
             await get(http1, f"https://localhost:{server.port}/")
     assert not caught.value.unsendable
+    assert server.requests == []
+
+
+async def test_a_connection_found_closed_before_writing_reports_that_nothing_was_sent() -> None:
+    async with upstream(ok) as server:
+        loop = asyncio.get_running_loop()
+        closed: list[Connection] = []
+        _, conn = await loop.create_connection(
+            lambda: Connection("key", closed.append), "127.0.0.1", server.port
+        )
+        conn.close()
+        with pytest.raises(ConnectionDropped) as caught:
+            await conn.exchange(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", head_only=False, max_body=100)
+    assert caught.value.sent is False
+    assert closed == [conn]
     assert server.requests == []

@@ -27,7 +27,15 @@ HEADER_COUNT_LIMIT = 256
 
 
 class ConnectionDropped(TransportError):
-    """The connection closed before any byte of the answer: the request may never have been read."""
+    """The connection closed before any byte of the answer: the request may never have been read.
+
+    ``sent`` is False when the connection was found closed before the request was written:
+    then nothing reached the upstream, and any method may be sent again.
+    """
+
+    def __init__(self, message: str, *, sent: bool) -> None:
+        super().__init__(message)
+        self.sent = sent
 
 
 class _Stop(Exception):
@@ -96,7 +104,7 @@ class Connection(asyncio.Protocol):
         """Send one whole request and return its answer; any failure closes the connection."""
         transport = self._transport
         if self._closed or transport is None or transport.is_closing():
-            raise ConnectionDropped("the connection was closed before the request was sent")
+            raise ConnectionDropped("the connection was closed before the request was sent", sent=False)
         if self._stale_parser:
             # The last answer was to a HEAD: llhttp still expects the body it announced.
             self._parser = HttpResponseParser(self)
@@ -190,7 +198,9 @@ class Connection(asyncio.Protocol):
                 # No Content-Length and not chunked: the body is everything up to the close.
                 self._finish()
             elif self._received == 0:
-                waiter.set_exception(ConnectionDropped(f"the upstream closed the connection{cause}"))
+                waiter.set_exception(
+                    ConnectionDropped(f"the upstream closed the connection{cause}", sent=True)
+                )
             else:
                 waiter.set_exception(
                     TransportError(f"the upstream closed the connection mid-response{cause}")

@@ -146,9 +146,10 @@ class Http1Transport:
                 raw = await conn.exchange(data, head_only=head_only, max_body=max_body)
             except ConnectionDropped as exc:
                 conn.close()
-                if attempt == 2 or not reused or method not in _IDEMPOTENT:
+                if attempt == 2 or (exc.sent and (not reused or method not in _IDEMPOTENT)):
                     raise TransportError(f"{exc} before answering {method} {_shown(url)}") from exc
-                # The upstream closed an idle connection as it was picked: once more on a new one.
+                # The upstream closed an idle connection as it was picked, or the connection closed
+                # before the request was written (which any method may retry): once more, on a new one.
                 continue
             except BaseException:
                 conn.close()
