@@ -11,7 +11,8 @@ Rules a caller can rely on:
   that says ``Connection: close``, an HTTP/1.0 answer and any failed exchange close theirs.
 - A reused connection can have been closed by the upstream at the moment it was picked; when
   it dies before any byte of the answer, an idempotent request is sent again once on a new
-  connection (net/http's rule). A POST is not: it may have been acted on.
+  connection (net/http's rule). A POST is not: it may have been acted on. A connection found
+  closed before the request was written is replaced for any method: nothing was sent.
 - ``timeout`` bounds the whole request, connecting and redirects included.
 - ``close()`` closes every connection; the transport stays usable and opens new ones.
 """
