@@ -74,7 +74,7 @@ class Http1Transport:
         # exchange in flight, or cancels this task while it connects or waits for a connection.
         task = asyncio.current_task()
         assert task is not None
-        expiry = _Expiry(task, TransportError(f"timed out: no answer within {timeout:g}s", timed_out=True))
+        expiry = _Expiry(task, timeout)
         timer = asyncio.get_running_loop().call_later(timeout, expiry.fire)
         try:
             return await self._request(method, url, headers, body, follow_redirects, max_body, expiry)
@@ -85,7 +85,7 @@ class Http1Transport:
                 raise
             # The timeout wins over a cancellation falling due in the same instant (a run deadline
             # the call's timeout was cut to), as aiohttp's does: the call reports its timeout.
-            raise expiry.error from exc
+            raise expiry.error() from exc
         finally:
             timer.cancel()
 
@@ -139,7 +139,7 @@ class Http1Transport:
         for attempt in (1, 2):
             if expiry is not None and expiry.fired:
                 # Expired between two exchanges (a redirect, a retry): no new one starts.
-                raise expiry.error
+                raise expiry.error()
             conn, reused = await pool.acquire(origin, self._connect, fresh=attempt == 2)
             if expiry is not None:
                 expiry.conn = conn
@@ -187,23 +187,27 @@ class Http1Transport:
 class _Expiry:
     """A request's timeout: what to do when its timer fires depends on where the request is."""
 
-    __slots__ = ("cancelled", "collided", "conn", "error", "fired", "task")
+    __slots__ = ("cancelled", "collided", "conn", "fired", "seconds", "task")
 
-    def __init__(self, task: asyncio.Task[object], error: TransportError) -> None:
+    def __init__(self, task: asyncio.Task[object], seconds: float) -> None:
         self.task = task
-        self.error = error
+        self.seconds = seconds
         self.fired = False
         self.cancelled = False
         self.collided = False
         #: The connection whose answer the request awaits, if it is at that stage.
         self.conn: Connection | None = None
 
+    def error(self) -> TransportError:
+        # Made when needed: most requests never time out.
+        return TransportError(f"timed out: no answer within {self.seconds:g}s", timed_out=True)
+
     def fire(self) -> None:
         self.fired = True
         if self.conn is not None:
             # Failing the awaited answer is exact: if it arrived first, the request is in time and
             # nothing is cancelled (a cancel then could land on the caller's next await instead).
-            self.collided = self.conn.expire(self.error)
+            self.collided = self.conn.expire(self.error())
         else:
             self.cancelled = True
             self.task.cancel()
