@@ -415,3 +415,16 @@ async def test_a_connection_found_closed_before_writing_reports_that_nothing_was
     assert caught.value.sent is False
     assert closed == [conn]
     assert server.requests == []
+
+
+async def test_a_transport_error_names_the_url_without_its_credentials_or_query(
+    http1: Http1Transport,
+) -> None:
+    async with upstream(lambda seen: Reply(close=True)) as server:
+        url = server.url.replace("://", "://user:pa55word@") + "/path?token=t0ken"
+        with pytest.raises(TransportError) as caught:
+            await get(http1, url)
+    message = str(caught.value)
+    assert f"127.0.0.1:{server.port}/path" in message
+    assert "pa55word" not in message
+    assert "t0ken" not in message

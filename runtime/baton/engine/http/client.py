@@ -224,4 +224,9 @@ def _default_context() -> ssl.SSLContext:
 
 
 def _shown(url: str) -> str:
-    return url.split("?", 1)[0][:200]
+    # Errors name where a request went, never what it carried: no query, no userinfo.
+    scheme, sep, rest = url.split("?", 1)[0].partition("://")
+    if sep:
+        authority, slash, path = rest.partition("/")
+        rest = authority.rpartition("@")[2] + slash + path
+    return (scheme + sep + rest)[:200]
