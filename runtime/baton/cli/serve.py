@@ -68,6 +68,13 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--upstream-connections", type=int, default=1024, help="pooled upstream connections (default: 1024)"
     )
+    parser.add_argument(
+        "--upstream-idle-timeout",
+        type=float,
+        default=15.0,
+        metavar="SECONDS",
+        help="close upstream connections idle this long, under the upstreams' keep-alive (default: 15)",
+    )
     parser.add_argument("--no-task-metrics", action="store_true", help="skip per-task and per-call metrics")
     parser.set_defaults(func=_main)
 
@@ -119,6 +126,10 @@ def _main(args: argparse.Namespace) -> int:
         host_map = _host_map(args.map_host)
     except ValueError as exc:
         return _fail(str(exc))
+    if not args.upstream_idle_timeout > 0:
+        return _fail(
+            f"--upstream-idle-timeout must be a positive number of seconds, got {args.upstream_idle_timeout}"
+        )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     config = ServerConfig(
         history=args.history,
@@ -126,6 +137,7 @@ def _main(args: argparse.Namespace) -> int:
         grace_period=args.grace_period,
         task_metrics=not args.no_task_metrics,
         upstream_connections=args.upstream_connections,
+        upstream_idle_timeout=args.upstream_idle_timeout,
         admin_port=args.admin_port,
     )
     return asyncio.run(_serve(args, config, secrets, host_map))
@@ -134,7 +146,11 @@ def _main(args: argparse.Namespace) -> int:
 async def _serve(
     args: argparse.Namespace, config: ServerConfig, secrets: dict[str, Any], host_map: dict[str, str]
 ) -> int:
-    transport = Http1Transport(host_map=host_map, connection_limit=config.upstream_connections)
+    transport = Http1Transport(
+        host_map=host_map,
+        connection_limit=config.upstream_connections,
+        idle_timeout=config.upstream_idle_timeout,
+    )
     env = RunEnvironment(secrets=secrets, transport=transport)
     tracing = tracing_from_env()
     server = Server(args.paths, config=config, env=env, tracing=tracing)

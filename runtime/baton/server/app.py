@@ -72,6 +72,10 @@ class ServerConfig:
     #: Pooled connections to upstreams (all hosts) of the environment the server makes itself.
     #: A fan-out multiplies client concurrency, so the engine's default would queue calls.
     upstream_connections: int = 1024
+    #: Seconds an upstream connection may sit idle in the pool before it is closed. Keep it
+    #: under the upstreams' own keep-alive timeout: a POST sent on a connection the upstream
+    #: is closing fails (only idempotent requests are sent again).
+    upstream_idle_timeout: float = 15.0
     #: Serve `/runs...` and `/metrics` on this port only (same host), so that the public
     #: endpoint does not expose other clients' run data. None: everything on the main port.
     admin_port: int | None = None
@@ -99,7 +103,10 @@ class Server:
     ) -> None:
         self.config = config or ServerConfig()
         self.env = env or RunEnvironment(
-            transport=Http1Transport(connection_limit=self.config.upstream_connections)
+            transport=Http1Transport(
+                connection_limit=self.config.upstream_connections,
+                idle_timeout=self.config.upstream_idle_timeout,
+            )
         )
         self._owns_env = env is None
         self.builder = FlowBuilder(self.env, limits=limits)
