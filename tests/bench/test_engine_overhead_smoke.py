@@ -31,9 +31,11 @@ async def test_the_benchmark_measures_both_flows_with_a_tiny_count() -> None:
             assert measure.engine > 0
             assert measure.baseline > 0
         assert row.target_us in (50.0, 150.0)
-    assert rows[0].cpu.expressions is not None
-    assert rows[0].overhead_us == rows[0].cpu.orchestration
-    assert rows[1].overhead_us == rows[1].cpu.overhead
+    for row in rows:
+        # Each flow has Baton's own part measured alone (expressions; the transport), and the
+        # target is judged on the engine minus that part.
+        assert row.cpu.expressions is not None
+        assert row.overhead_us == row.cpu.orchestration
     assert "| set | 5 |" in bench.table(rows)
 
 
