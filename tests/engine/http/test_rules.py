@@ -133,3 +133,13 @@ def test_the_host_map_matches_host_and_port_before_host_alone() -> None:
     assert hosts.rewrite("https://API.example/a?b") == "http://127.0.0.1:1/a?b"
     assert hosts.rewrite("https://api.example:8443/a") == "http://127.0.0.1:2/a"
     assert hosts.rewrite("https://other.example/a") == "https://other.example/a"
+
+
+@pytest.mark.parametrize(
+    "location", ["ftp://user:s3cret@a.example/f?token=s3cret", "http://user:s3cret@/nohost?token=s3cret"]
+)
+def test_a_refused_redirect_names_where_it_pointed_but_never_its_credentials_or_query(location: str) -> None:
+    with pytest.raises(TransportError) as caught:
+        next_hop(302, location, method="GET", url="http://a.example/x", headers={}, body=None)
+    assert "s3cret" not in str(caught.value)
+    assert "a.example/f" in str(caught.value) or "/nohost" in str(caught.value)

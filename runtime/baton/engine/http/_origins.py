@@ -13,7 +13,7 @@ from urllib.parse import unquote
 
 from baton.engine.http.transport import TransportError
 
-__all__ = ["Origin", "split_url"]
+__all__ = ["Origin", "shown_url", "split_url"]
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -41,7 +41,7 @@ def split_url(url: str) -> tuple[Origin, str]:
     """``(origin, request target)``; a URL that cannot be requested is ``TransportError(unsendable)``."""
     scheme, sep, rest = url.partition("://")
     if not sep:
-        raise TransportError(f"{_shown(url)!r} is not an absolute http(s) URL", unsendable=True)
+        raise TransportError(f"{shown_url(url)!r} is not an absolute http(s) URL", unsendable=True)
     end = len(rest)
     for mark in "/?#":
         at = rest.find(mark)
@@ -95,5 +95,11 @@ def _origin(scheme: str, authority: str) -> Origin:
     return Origin(scheme, host, port, host_header, authorization)
 
 
-def _shown(url: str) -> str:
-    return url[:200]
+def shown_url(url: str) -> str:
+    """``url`` as an error message may name it: where a request went, never what it carried
+    (no query, no userinfo), cut to 200 characters."""
+    scheme, sep, rest = url.split("?", 1)[0].partition("://")
+    if sep:
+        authority, slash, path = rest.partition("/")
+        rest = authority.rpartition("@")[2] + slash + path
+    return (scheme + sep + rest)[:200]

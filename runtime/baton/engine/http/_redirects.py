@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
+from baton.engine.http._origins import shown_url, split_url
 from baton.engine.http.transport import TransportError
 
 __all__ = ["MAX_HOPS", "REDIRECT_STATUSES", "Hop", "next_hop"]
@@ -41,30 +42,14 @@ def next_hop(
     parts = urlsplit(target)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         # The upstream pointed somewhere no HTTP request can go: its fault, not the caller's.
-        raise TransportError(f"redirect to {_shown(target)!r}, which is not an http(s) URL")
+        raise TransportError(f"redirect to {shown_url(target)!r}, which is not an http(s) URL")
     target = target.split("#", 1)[0]
     kept = dict(headers)
     if status in (301, 302, 303) and method != "HEAD":
         method, body = "GET", None
         kept = {k: v for k, v in kept.items() if k.lower() not in _BODY_HEADERS}
-    if _origin(url) != _origin(target):
+    # The same origin the pool keys connections by (scheme, lower-cased IDNA host, port); a
+    # target it cannot parse is refused here as it would be when sent.
+    if split_url(url)[0].key != split_url(target)[0].key:
         kept = {k: v for k, v in kept.items() if k.lower() not in _CREDENTIAL_HEADERS}
     return Hop(method, target, kept, body)
-
-
-def _origin(url: str) -> tuple[str, str, int | None]:
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    return scheme, (parts.hostname or "").lower(), port or (443 if scheme == "https" else 80)
-
-
-def _shown(url: str) -> str:
-    # A Location may carry credentials in its userinfo; the error message never does.
-    parts = urlsplit(url)
-    if "@" in parts.netloc:
-        return parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]).geturl()
-    return url[:200]

@@ -26,7 +26,7 @@ from collections.abc import Callable, Hashable, Mapping
 from baton.engine.http._connection import Connection, ConnectionDropped, RawResponse
 from baton.engine.http._decoding import decode
 from baton.engine.http._hosts import HostMap
-from baton.engine.http._origins import Origin, split_url
+from baton.engine.http._origins import Origin, shown_url, split_url
 from baton.engine.http._pool import Pool
 from baton.engine.http._redirects import MAX_HOPS, REDIRECT_STATUSES, next_hop
 from baton.engine.http._request_head import encode_head
@@ -112,7 +112,7 @@ class Http1Transport:
             )
             hop_method, hop_url, hop_headers, hop_body = hop.method, hop.url, hop.headers, hop.body
         else:
-            raise TransportError(f"more than {MAX_HOPS} redirects, the last to {_shown(hop_url)}")
+            raise TransportError(f"more than {MAX_HOPS} redirects, the last to {shown_url(hop_url)}")
         content = raw.body
         if raw.content_encoding and content:
             content = decode(content, raw.content_encoding, max_body=max_body)
@@ -148,7 +148,7 @@ class Http1Transport:
             except ConnectionDropped as exc:
                 conn.close()
                 if attempt == 2 or (exc.sent and (not reused or method not in _IDEMPOTENT)):
-                    raise TransportError(f"{exc} before answering {method} {_shown(url)}") from exc
+                    raise TransportError(f"{exc} before answering {method} {shown_url(url)}") from exc
                 # The upstream closed an idle connection as it was picked, or the connection closed
                 # before the request was written (which any method may retry): once more, on a new one.
                 continue
@@ -221,12 +221,3 @@ def _default_context() -> ssl.SSLContext:
     if not _CONTEXT:
         _CONTEXT.append(ssl.create_default_context())
     return _CONTEXT[0]
-
-
-def _shown(url: str) -> str:
-    # Errors name where a request went, never what it carried: no query, no userinfo.
-    scheme, sep, rest = url.split("?", 1)[0].partition("://")
-    if sep:
-        authority, slash, path = rest.partition("/")
-        rest = authority.rpartition("@")[2] + slash + path
-    return (scheme + sep + rest)[:200]
