@@ -211,3 +211,37 @@ async def test_a_request_that_cannot_be_sent_as_it_is_is_a_configuration_error_a
     assert result.error.type.endswith("/configuration")
     assert result.error.instance == "/do/1/send"
     assert named in (result.error.detail or "")
+
+
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [
+        (b'{"total": NaN}', "NaN is not a JSON number"),
+        (b'{"total": [1, 1e400]}', "1e400 is out of range for a number"),
+        (
+            b'{"name": "\\udfff"}',
+            "the string holds an unpaired UTF-16 surrogate (\\udfff), which is not Unicode text at /name",
+        ),
+        (
+            b'{"tree": ' + b"[" * 128 + b"]" * 128 + b"}",
+            "arrays and objects are nested deeper than 128 levels at /tree/0/0/0/0/0/0/0/…",
+        ),
+        (b"[" * 5000 + b"]" * 5000, "arrays and objects are nested deeper than 128 levels"),
+    ],
+    ids=["nan", "overflow", "surrogate", "deep", "deeper"],
+)
+async def test_an_answer_json_does_not_allow_is_a_communication_fault_naming_what_and_where(
+    env: RunEnvironment, answer: bytes, reason: str
+) -> None:
+    async def answer_with(request: web.Request) -> web.Response:
+        return web.Response(body=answer, content_type="application/problem+json")
+
+    async with upstream({("GET", "/total"): answer_with}) as up:
+        url = up.url("/total")
+        result = await run([{"fetch": _get(url)}], {}, env=env)
+    assert result.status == "faulted"
+    assert result.error is not None
+    assert result.error.type.endswith("/communication")
+    assert result.error.title == "Malformed upstream response"
+    assert result.error.instance == "/do/0/fetch"
+    assert result.error.detail == f"GET {url} answered JSON that a run cannot carry: {reason}"

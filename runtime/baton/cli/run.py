@@ -17,7 +17,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import math
 import os
 import sys
 from collections.abc import Mapping
@@ -35,6 +34,7 @@ from baton.engine import (
     TaskRecord,
     compile_workflow,
 )
+from baton.json_text import JsonTextError, parse_json
 
 __all__ = ["register"]
 
@@ -100,23 +100,11 @@ def _read_data(text: str, *, what: str) -> Any:
             raise ValueError(f"{what} file {path}: holds {len(found)} YAML documents, not one value")
         return found[0] if found else None
     try:
-        return json.loads(text, parse_constant=_not_a_number, parse_float=_finite)
-    except RecursionError:
-        raise ValueError(f"{what} is nested too deeply") from None
-    except ValueError as exc:
+        return parse_json(text)
+    except JsonTextError as exc:
+        if exc.reason.startswith("arrays and objects are nested"):
+            raise ValueError(f"{what} is nested too deeply: {exc}") from None
         raise ValueError(f"{what} is not valid JSON: {exc}") from None
-
-
-def _not_a_number(name: str) -> Any:
-    # Python's json accepts NaN and Infinity; JSON does not, and they could not be printed back.
-    raise ValueError(f"{name} is not a JSON number")
-
-
-def _finite(text: str) -> float:
-    number = float(text)
-    if not math.isfinite(number):
-        raise ValueError(f"{text} is out of range for a number")
-    return number
 
 
 def _positive(text: str) -> int:

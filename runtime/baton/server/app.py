@@ -19,7 +19,8 @@ from typing import Any
 
 from aiohttp import web
 
-from baton.engine import Http1Transport, Limits, RunEnvironment
+from baton.engine import Http1Transport, Limits, RunEnvironment, RuntimeFault
+from baton.json_text import JsonTextError
 from baton.server import health, inspection_views, output
 from baton.server.correlation import REQUEST_ID_HEADER, RUN_ID_HEADER, Correlation, new_run_id
 from baton.server.deadlines import DeadlineError, deadline_for
@@ -392,12 +393,18 @@ class Server:
             per_version.in_flight.dec()
         problem = self._problem_of(definition, report, headers)
         if problem is None:
-            response = (
-                output.envelope_response(report.output, headers)
-                if definition.endpoint.output == "envelope"
-                else json_response(report.output, headers=headers)
-            )
-        else:
+            try:
+                response = (
+                    output.envelope_response(report.output, headers)
+                    if definition.endpoint.output == "envelope"
+                    else json_response(report.output, headers=headers)
+                )
+            except JsonTextError as exc:
+                # A jq ``nan`` or ``infinite`` reached the output: the run faults, as it would on
+                # any other output it cannot deliver, rather than answering with invalid JSON.
+                report = _unwritable_output(report, exc)
+                problem = self._problem_of(definition, report, headers)
+        if problem is not None:
             response = problem_response(problem, headers=headers)
         record.problem = problem
         self._finish(definition, record, report, response, tracer, per_version)
@@ -501,6 +508,13 @@ class Server:
         if self.tracing is not None:
             # The exporter blocks while it sends; off the loop, so a receiver on it can answer.
             await asyncio.to_thread(self.tracing.provider.force_flush)
+
+
+def _unwritable_output(report: RunReport, exc: JsonTextError) -> RunReport:
+    error = RuntimeFault(
+        f"the workflow output cannot be written as JSON: {exc}", title="Output not JSON", instance="/output"
+    )
+    return RunReport("faulted", error=error, timeline=report.timeline, redact=report.redact)
 
 
 def _bound_port(site: web.TCPSite, asked: int) -> int:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from baton.json_text import JsonTextError
 from baton.server.responses import ERROR_TYPES, Problem, json_response, problem_response
 from baton.server.timeline_html import render_run
 
@@ -71,10 +72,10 @@ def show_run(server: Server) -> Handler:
             if _wants_html(request):
                 return web.Response(text=render_run(record), content_type="text/html")
             return json_response(record.detail())
-        except RecursionError:
+        except (RecursionError, JsonTextError):
             # Payloads are cut to a safe depth before they are shown; should some other part of
             # a run still be too deep to walk, the run is shown without its data, and says so.
-            note = "this run's data is nested too deeply to show; its timeline is left out"
+            note = "this run's data is nested too deeply to show, or is not JSON; its timeline is left out"
             return json_response({**record.brief(), "timeline": [], "note": note})
 
     return handle

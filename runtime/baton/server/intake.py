@@ -7,7 +7,6 @@ The input schema validator is compiled once per loaded version.
 from __future__ import annotations
 
 import asyncio
-import json
 import urllib.parse
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -18,6 +17,7 @@ import jsonschema.validators
 from aiohttp import web
 from multidict import MultiMapping
 
+from baton.json_text import JsonTextError, parse_json
 from baton.manifests import Endpoint
 from baton.server.responses import ERROR_TYPES, Problem, Violation
 
@@ -146,14 +146,11 @@ class Intake:
             return {}
         if _is_json(media_type):
             try:
-                return json.loads(body)
-            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-                where = (
-                    f" at line {exc.lineno}, column {exc.colno}"
-                    if isinstance(exc, json.JSONDecodeError)
-                    else ""
-                )
-                raise IntakeError([Violation(f"the body is not valid JSON{where}")]) from exc
+                return parse_json(body)
+            except JsonTextError as exc:
+                raise IntakeError(
+                    [Violation(f"the body is not valid JSON: {exc.reason}", exc.pointer)]
+                ) from exc
         if media_type == "application/x-www-form-urlencoded":
             return _form_input(body)
         try:

@@ -7,12 +7,13 @@ detail, so transport messages, stack details, upstream bodies and secrets never 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from aiohttp import web
+
+from baton.json_text import encode_json
 
 __all__ = [
     "ERROR_TYPES",
@@ -170,7 +171,9 @@ def problem_for_error(error: ErrorLike, *, secrets: Iterable[str] = ()) -> Probl
 
 
 def _dumps(body: Any) -> bytes:
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+    # Strict: NaN, Infinity or an unpaired surrogate raise JsonTextError instead of being
+    # written as text no JSON parser accepts.
+    return encode_json(body)
 
 
 def _response(body: bytes, status: int, headers: Mapping[str, str] | None, content_type: str) -> web.Response:

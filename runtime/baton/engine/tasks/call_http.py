@@ -30,6 +30,7 @@ from baton.engine.http.transport import TransportError
 from baton.engine.observers import CallInfo, CallOutcome, Hooks, notify_call_end, notify_call_start
 from baton.engine.tasks.base import TaskNode
 from baton.expressions import Expression, ValueTemplate
+from baton.json_text import JsonTextError, encode_json, parse_json
 
 __all__ = [
     "DEADLINE_HEADER",
@@ -294,7 +295,14 @@ async def exchange(
         )
     if output_format == "raw":
         return base64.b64encode(response.body).decode("ascii") if response.body else None
-    content = decode_body(response.body, response.headers)
+    try:
+        content = decode_body(response.body, response.headers)
+    except JsonTextError as exc:
+        raise CommunicationError(
+            f"{method} {url} answered JSON that a run cannot carry: {exc}",
+            status=502,
+            title="Malformed upstream response",
+        ) from None
     if output_format == "response":
         return {
             "request": {"method": method.lower(), "uri": url, "headers": declared},
@@ -381,17 +389,28 @@ def _encode_body(body: Any, headers: dict[str, str]) -> bytes | None:
         return urlencode([(str(k), _header_value(v)) for k, v in body.items()]).encode()
     if not declared:
         headers["Content-Type"] = "application/json"
-    return json.dumps(body, separators=(",", ":")).encode()
+    try:
+        return encode_json(body)
+    except JsonTextError as exc:
+        raise ExpressionFault(f"call body cannot be written as JSON: {exc}") from None
 
 
 def decode_body(body: bytes, headers: Mapping[str, str]) -> Any:
+    """The content of an answer; ``JsonTextError`` for JSON that a run cannot carry.
+
+    A body labelled JSON that is not JSON at all is kept as text (a mislabelled error page
+    still reaches the workflow); JSON holding NaN, an unpaired surrogate or nesting past
+    ``MAX_NESTING`` is refused, since nothing after this point could write it out again.
+    """
     if not body:
         return None
     kind = _content_type(headers)
     if kind == "application/json" or kind.endswith("+json"):
         try:
-            return json.loads(body)
-        except ValueError:
+            return parse_json(body)
+        except JsonTextError as exc:
+            if not exc.malformed:
+                raise
             return body.decode("utf-8", "replace")
     if (
         kind.startswith("text/")
@@ -404,8 +423,8 @@ def decode_body(body: bytes, headers: Mapping[str, str]) -> Any:
             return base64.b64encode(body).decode("ascii")
         if not kind:
             try:
-                return json.loads(text)
-            except ValueError:
+                return parse_json(text)
+            except JsonTextError:
                 return text
         return text
     return base64.b64encode(body).decode("ascii")
