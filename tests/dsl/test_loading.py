@@ -229,6 +229,41 @@ def test_overlong_numbers_are_refused() -> None:
     assert problems_of("a: " + "9" * 5000) == [("a", "a number longer than 1000 characters")]
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("a: {b: .nan}\n", ("a.b", ".nan is not a number JSON can carry")),
+        ("a: [1, -.inf]\n", ("a[1]", "-.inf is not a number JSON can carry")),
+        ("a: !!float .Inf\n", ("a", ".Inf is not a number JSON can carry")),
+        ("a: 1e999\n", ("a", "1e999 is out of range for a number")),
+        ('{"a": NaN}', ("", "NaN is not a JSON number")),
+        ('{"a": [-Infinity]}', ("", "-Infinity is not a JSON number")),
+        ('{"a": 1e999}', ("", "1e999 is out of range for a number")),
+    ],
+    ids=[
+        "yaml-nan",
+        "yaml-inf",
+        "yaml-tagged-inf",
+        "yaml-overflow",
+        "json-nan",
+        "json-infinity",
+        "json-overflow",
+    ],
+)
+def test_numbers_json_cannot_carry_are_refused_where_they_are_written(
+    text: str, expected: tuple[str, str]
+) -> None:
+    # A `set: {x: .nan}` used to reach a run's output and be answered as `NaN`, which no JSON
+    # parser reads; JSON's NaN was read as the YAML string "NaN".
+    assert problems_of(text) == [expected]
+
+
+def test_large_finite_numbers_are_still_read() -> None:
+    assert read_document("a: [1.5e308, -2.5e-300, 12345678901234567890]\n") == {
+        "a": [1.5e308, -2.5e-300, 12345678901234567890]
+    }
+
+
 def test_unreadable_paths_are_problems_not_exceptions(tmp_path: Path) -> None:
     assert problems_of(tmp_path / "missing.yaml", origin="missing.yaml") == [
         ("", "cannot read: No such file or directory")

@@ -59,11 +59,13 @@ def _number(text: str, kind: str) -> int | float:
         if _HEX.match(text):
             return int(text[2:], 16)
         return int(text)
-    if _INF.match(text):
-        return -math.inf if text.startswith("-") else math.inf
-    if _NAN.match(text):
-        return math.nan
-    return float(text)
+    if _INF.match(text) or _NAN.match(text):
+        # YAML has them, JSON does not: a workflow's data must survive being sent as JSON.
+        raise ValueError(f"{text} is not a number JSON can carry")
+    number = float(text)
+    if math.isinf(number):
+        raise ValueError(f"{text} is out of range for a number")
+    return number
 
 
 def _plain(text: str) -> Any:

@@ -13,6 +13,7 @@ from typing import Any
 
 from baton.dsl._yaml import ReadError, read_yaml
 from baton.dsl.problems import DocumentError, Problem
+from baton.json_text import JsonTextError, finite_float, refuse_constant
 
 __all__ = ["LoadLimits", "read_document", "read_documents", "read_source"]
 
@@ -100,9 +101,14 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 def _read_json(text: str, *, origin: str, limits: LoadLimits) -> Any:
     try:
-        data = json.loads(text, object_pairs_hook=_no_duplicates)
+        data = json.loads(
+            text, object_pairs_hook=_no_duplicates, parse_constant=refuse_constant, parse_float=finite_float
+        )
     except _DuplicateKey as exc:
         raise DocumentError([Problem("", f"duplicate key {exc.args[0]!r}", origin)]) from None
+    except JsonTextError as exc:
+        # Not handed on to the YAML reader: it would take ``NaN`` for the string "NaN".
+        raise DocumentError([Problem("", str(exc), origin)]) from None
     except RecursionError:
         raise DocumentError(
             [Problem("", f"the document is nested deeper than {limits.max_depth} levels", origin)]
