@@ -39,6 +39,7 @@ from baton.server.inspection import RunRecord, RunStore
 from baton.server.intake import IntakeError
 from baton.server.metrics import Metrics
 from baton.server.policies import PolicyDenied, PolicyOutcome
+from baton.server.protocol_log import protocol_logger
 from baton.server.reload import Registry, ReloadResult, watch
 from baton.server.responses import (
     ERROR_TYPES,
@@ -134,7 +135,7 @@ class Server:
         self._public = (
             self._admin if self._admin_here else {path: self._admin[path] for path in ("/healthz", "/readyz")}
         )
-        self._web_server = web.Server(self._dispatch)
+        self._web_server = web.Server(self._dispatch, logger=protocol_logger())
 
     # -- definitions ------------------------------------------------------------------------
 
@@ -466,8 +467,9 @@ class Server:
                 watch(self.registry, self._apply, interval=self.config.reload_interval)
             )
         if self.config.admin_port is not None:
+            admin_server = web.Server(self._admin_dispatch, logger=protocol_logger())
             self._admin_runner = web.ServerRunner(
-                web.Server(self._admin_dispatch), access_log=None, shutdown_timeout=1.0, handle_signals=False
+                admin_server, access_log=None, shutdown_timeout=1.0, handle_signals=False
             )
             await self._admin_runner.setup()
             admin_site = web.TCPSite(self._admin_runner, host, self.config.admin_port, reuse_address=True)
