@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import json
 import logging
+import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -75,6 +76,13 @@ def register(subparsers: Any) -> None:
         metavar="SECONDS",
         help="close upstream connections idle this long, under the upstreams' keep-alive (default: 15)",
     )
+    parser.add_argument(
+        "--body-timeout",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="answer 408 and close when a request body takes longer to arrive (default: 30)",
+    )
     parser.add_argument("--no-task-metrics", action="store_true", help="skip per-task and per-call metrics")
     parser.set_defaults(func=_main)
 
@@ -126,10 +134,11 @@ def _main(args: argparse.Namespace) -> int:
         host_map = _host_map(args.map_host)
     except ValueError as exc:
         return _fail(str(exc))
-    if not args.upstream_idle_timeout > 0:
-        return _fail(
-            f"--upstream-idle-timeout must be a positive number of seconds, got {args.upstream_idle_timeout}"
-        )
+    for flag in ("upstream_idle_timeout", "body_timeout"):
+        value = getattr(args, flag)
+        if not 0 < value < math.inf:
+            option = "--" + flag.replace("_", "-")
+            return _fail(f"{option} must be a positive number of seconds, got {value}")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     config = ServerConfig(
         history=args.history,
@@ -138,6 +147,7 @@ def _main(args: argparse.Namespace) -> int:
         task_metrics=not args.no_task_metrics,
         upstream_connections=args.upstream_connections,
         upstream_idle_timeout=args.upstream_idle_timeout,
+        body_timeout=args.body_timeout,
         admin_port=args.admin_port,
     )
     return asyncio.run(_serve(args, config, secrets, host_map))

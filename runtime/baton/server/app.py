@@ -78,6 +78,10 @@ class ServerConfig:
     #: under the upstreams' own keep-alive timeout: a POST sent on a connection the upstream
     #: is closing fails (only idempotent requests are sent again).
     upstream_idle_timeout: float = 15.0
+    #: Seconds a request's body may take to arrive once its head has. A client that stalls
+    #: mid-body is answered 408 and its connection closed: otherwise it holds a handler, its
+    #: buffer and a connection for as long as it likes (nginx's client_body_timeout is 60 s).
+    body_timeout: float = 30.0
     #: Serve `/runs...` and `/metrics` on this port only (same host), so that the public
     #: endpoint does not expose other clients' run data. None: everything on the main port.
     admin_port: int | None = None
@@ -239,8 +243,19 @@ class Server:
                 headers.update(denied.headers)
                 return problem_response(denied.problem, headers=headers)
         try:
-            data, raw = await definition.intake.read(request)
+            async with asyncio.timeout(self.config.body_timeout):
+                data, raw = await definition.intake.read(request)
             deadline = deadline_for(request.headers, timeout_seconds=definition.manifest.spec.timeout_seconds)
+        except TimeoutError:
+            self.metrics.refused.labels(definition.name, "body-timeout").inc()
+            detail = f"the request body did not arrive within {self.config.body_timeout:g}s"
+            problem = _problem(408, "Request Timeout", detail, kind="timeout")
+            refusal = problem_response(problem, headers=headers)
+            # The rest of the body may still come, so the connection cannot carry another request:
+            # it closes once aiohttp has drained what arrives of the body (its lingering time,
+            # 10 s) - not at once, which would reset the connection under the answer.
+            refusal.force_close()
+            return refusal
         except IntakeError as exc:
             self.metrics.refused.labels(definition.name, "intake").inc()
             return problem_response(exc.problem, headers=headers)
