@@ -6,7 +6,10 @@ import time
 from pathlib import Path
 
 import aiohttp
+import pytest
+from multidict import CIMultiDict
 
+from baton.server.correlation import parse_tracestate
 from tests.server._support import call, json_after, manifest, send, serving, upstream, write
 
 TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
@@ -98,3 +101,40 @@ async def test_the_workflows_own_timeout_is_a_budget_when_the_client_sends_none(
             )
     assert reply.status == 504
     assert 0 < int(up.seen("/slow")[0]["headers"]["X-Baton-Deadline-Ms"]) <= 300
+
+
+@pytest.mark.parametrize(
+    ("values", "propagated"),
+    [
+        (["vendor=x"], "vendor=x"),
+        (["a=1,,b=2 ", "tenant@sys=3"], "a=1,b=2,tenant@sys=3"),  # several headers are one list
+        (["a= spaced value"], "a= spaced value"),
+        ([",".join(f"k{i}=v" for i in range(32))], ",".join(f"k{i}=v" for i in range(32))),
+        ([",".join(f"k{i}=v" for i in range(33))], None),  # over 32 members
+        (["Upper=1"], None),
+        (["a=1,a=2"], None),  # a key twice
+        (["a=b=c"], None),
+        (["a=" + "x" * 257], None),
+        (["ok=1", "bad key=2"], None),  # one bad member drops it all
+        (["", " , "], None),
+    ],
+)
+def test_tracestate_is_propagated_only_when_it_follows_the_w3c_format(
+    values: list[str], propagated: str | None
+) -> None:
+    assert parse_tracestate(values) == propagated
+
+
+async def test_a_malformed_tracestate_is_not_sent_on_and_several_headers_are_joined(tmp_path: Path) -> None:
+    async with upstream({"/a": json_after(0, {})}) as up:
+        write(tmp_path, "flow.yaml", manifest([{"a": call(up.url("/a"))}]))
+        async with serving([tmp_path]) as (_, base), aiohttp.ClientSession() as client:
+            bad = CIMultiDict(traceparent=TRACEPARENT, tracestate="x=" + "{}" * 3000)
+            await send(client, "POST", base + "/flow", json={}, headers=bad)
+            several = CIMultiDict(
+                [("traceparent", TRACEPARENT), ("tracestate", "a=1"), ("tracestate", "b=2")]
+            )
+            await send(client, "POST", base + "/flow", json={}, headers=several)
+    assert "tracestate" not in up.requests[0]["headers"]
+    assert up.requests[0]["headers"]["traceparent"] == TRACEPARENT
+    assert up.requests[1]["headers"]["tracestate"] == "a=1,b=2"
