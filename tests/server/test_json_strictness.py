@@ -166,9 +166,10 @@ async def test_an_upstream_answer_json_does_not_allow_faults_the_call_with_what_
     assert run["outcome"] == "faulted"
     [task] = run["timeline"]
     assert task["error"] == "Malformed upstream response"
-    # The wording with what and where is the engine's (tests/engine/test_call_http.py); the
-    # client and the inspection see only the title, as for every communication fault.
-    assert reason not in json.dumps(run)
+    # The operator inspecting the run reads what and where; the client's problem stays generic.
+    assert "answered JSON that a run cannot carry: " in task["errorDetail"]
+    assert reason in task["errorDetail"]
+    assert reason not in reply.body.decode()
 
 
 async def test_an_answer_labelled_json_that_is_not_json_at_all_still_reaches_the_flow_as_text(

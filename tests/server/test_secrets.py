@@ -69,3 +69,32 @@ async def test_inspection_and_spans_never_show_a_secret(
     attributes = [str(kv.value) for span in receiver.spans for kv in span.attributes]
     assert any(kv.key == "baton.task.input" for span in receiver.spans for kv in span.attributes)
     assert not [value for value in attributes if TOKEN in value]
+
+
+async def test_a_failed_calls_detail_is_shown_to_inspection_with_the_secret_masked(tmp_path: Path) -> None:
+    async def refuse(request: web.Request) -> web.Response:
+        return web.json_response({"error": "nope"}, status=503)
+
+    async with upstream({"/refuse": refuse}) as up:
+        uri = '${ "' + up.url("/refuse") + '?key=" + $secrets.api.token }'
+        write(
+            tmp_path,
+            "flow.yaml",
+            manifest(
+                [{"call": {"call": "http", "with": {"method": "get", "endpoint": uri}}}],
+                document_top={"use": {"secrets": ["api"]}},
+                secrets=["api"],
+            ),
+        )
+        env = RunEnvironment(secrets={"api": {"token": TOKEN}})
+        async with env, serving([tmp_path], env=env) as (_, base), aiohttp.ClientSession() as client:
+            reply = await send(client, "POST", base + "/flow", json={})
+            run_id = reply.headers["X-Baton-Run-Id"]
+            detail = await send(client, "GET", f"{base}/runs/{run_id}")
+            page = await send(client, "GET", f"{base}/runs/{run_id}", headers={"Accept": "text/html"})
+    assert up.requests[0]["path"] == "/refuse"
+    [task] = detail.json()["timeline"]
+    assert task["errorDetail"] == f"GET {up.url('/refuse')}?key=*** answered 503 Service Unavailable"
+    assert "answered 503 Service Unavailable" in page.text
+    for text in (reply.text, detail.text, page.text):
+        assert TOKEN not in text

@@ -174,6 +174,11 @@ class TaskRecord:
         return self._redactor.redact(self._output)
 
     @property
+    def shown_error(self) -> dict[str, Any] | None:
+        """The task's error (type, title, detail, status, instance), secrets redacted."""
+        return None if self.error is None else self._redactor.redact(self.error)
+
+    @property
     def duration_ms(self) -> float | None:
         return None if self.ended_at is None else (self.ended_at - self.started_at) * 1000.0
 
@@ -193,7 +198,7 @@ class TaskRecord:
         if self.decision is not None:
             record["decision"] = self._redactor.redact(self.decision)
         if self.error is not None:
-            record["error"] = self._redactor.redact(self.error)
+            record["error"] = self.shown_error
         return record
 
     def __repr__(self) -> str:

@@ -41,6 +41,9 @@ class TaskEntry:
     attempts: int = 1
     decision: str | None = None
     error: str | None = None
+    #: What went wrong in the engine's words (method, URL, what and where), secrets redacted:
+    #: the client's problem keeps a generic detail, the operator inspecting the run needs this.
+    error_detail: str | None = None
     input: Any = None
     output: Any = None
     calls: tuple[dict[str, Any], ...] = ()
@@ -56,7 +59,11 @@ class TaskEntry:
             "status": self.status,
             "attempts": self.attempts,
         }
-        for key, value in (("decision", self.decision), ("error", self.error)):
+        for key, value in (
+            ("decision", self.decision),
+            ("error", self.error),
+            ("errorDetail", self.error_detail),
+        ):
             if value is not None:
                 out[key] = value
         if self.input is not None:

@@ -30,7 +30,7 @@ def _entries(result: RunResult) -> Sequence[TaskEntry]:
     origin = result.started_at
     entries = []
     for record in result.timeline:
-        error = record.error
+        error = record.shown_error
         entries.append(
             TaskEntry(
                 path=record.path,
@@ -43,6 +43,7 @@ def _entries(result: RunResult) -> Sequence[TaskEntry]:
                 attempts=record.attempts,
                 decision=_decision(record),
                 error=None if error is None else str(error.get("title") or error.get("type")),
+                error_detail=None if error is None or not error.get("detail") else str(error["detail"]),
                 input=record.input,
                 output=record.output,
             )

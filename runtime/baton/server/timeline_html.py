@@ -108,7 +108,9 @@ def render_run(record: RunRecord) -> str:
             f"style='left:{left:.3f}%;width:{min(width, 100 - left):.3f}%;background:{color}'>"
             "</div></div></div>"
         )
-        extras = {k: task[k] for k in ("decision", "error", "input", "output", "calls") if k in task}
+        extras = {
+            k: task[k] for k in ("decision", "error", "errorDetail", "input", "output", "calls") if k in task
+        }
         if extras:
             parts.append(
                 f"<details><summary>{escape(task['name'])}: {escape(note)}</summary>"
