@@ -28,8 +28,12 @@ def _b64(data: bytes) -> str:
 
 
 def _jwt(claims: dict[str, Any], key: str = "a-long-shared-signing-key") -> str:
-    head = _b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
-    body = _b64(json.dumps(claims).encode())
+    return _signed(json.dumps({"alg": "HS256", "typ": "JWT"}), json.dumps(claims), key)
+
+
+def _signed(header: str, claims: str, key: str = "a-long-shared-signing-key") -> str:
+    head = _b64(header.encode())
+    body = _b64(claims.encode())
     signature = hmac.new(key.encode(), f"{head}.{body}".encode(), hashlib.sha256).digest()
     return f"{head}.{body}.{_b64(signature)}"
 
@@ -99,6 +103,31 @@ async def test_bearer_tokens_are_verified_and_authorization_rules_applied(tmp_pa
         anonymous = await send(client, "POST", base + "/flow", json={})
     assert anonymous.status == 401
     assert anonymous.headers["WWW-Authenticate"] == 'Bearer realm="jwt"'
+
+
+async def test_hostile_bearer_tokens_are_refused_as_malformed_not_a_500_or_accepted(tmp_path: Path) -> None:
+    write(tmp_path, "flow.yaml", manifest([{"a": {"set": {"a": 1}}}], policies=["jwt"]))
+    bearer = {"issuer": "https://idp.test", "audiences": ["shop"], "secretRef": "jwt-key"}
+    write(tmp_path, "policy.yaml", _policy("jwt", authentication={"bearer": bearer}))
+    claims = '{"iss": "https://idp.test", "aud": %s, "sub": "u1", "exp": %s}'
+    later = str(int(time.time()) + 60)
+    cases = {
+        # Python's json recursed once per bracket before the signature was checked: a 500.
+        "nested header": (_signed("[" * 3000 + "]" * 3000, claims % ('"shop"', later)), 401),
+        # NaN compared false with the clock: a signed token with "exp": NaN never expired.
+        "NaN expiry": (_signed('{"alg": "HS256"}', claims % ('"shop"', "NaN")), 401),
+        # set() of a list holding an object raised TypeError: a 500.
+        "odd audience": (_signed('{"alg": "HS256"}', claims % ('[{"x": 1}, "shop"]', later)), 200),
+    }
+    env = RunEnvironment(secrets=SECRETS)
+    async with env, serving([tmp_path], env=env) as (_, base), aiohttp.ClientSession() as client:
+        for name, (token, status) in cases.items():
+            reply = await send(
+                client, "POST", base + "/flow", json={}, headers={"Authorization": f"Bearer {token}"}
+            )
+            assert reply.status == status, (name, reply.text)
+            if status == 401:
+                assert reply.json()["type"].endswith("/authentication"), name
 
 
 async def test_a_rate_limit_answers_429_with_retry_after(tmp_path: Path) -> None:

@@ -20,13 +20,13 @@ import base64
 import binascii
 import hashlib
 import hmac
-import json
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from baton.json_text import parse_json
 from baton.manifests import Policy, RateLimit
 from baton.server.responses import ERROR_TYPES, Problem
 
@@ -202,8 +202,10 @@ class _PolicyCheck:
             raise self._deny("authentication", 401, "Unauthorized", "a bearer token is required", outcomes)
         try:
             head_b64, body_b64, signature_b64 = token.strip().split(".")
-            header = json.loads(_b64(head_b64))
-            claims = json.loads(_b64(body_b64))
+            # Read before the signature is checked (it names the algorithm): strictly, so a
+            # token of nested brackets or a NaN "exp" is malformed, not a 500 or never expiring.
+            header = parse_json(_b64(head_b64))
+            claims = parse_json(_b64(body_b64))
             signature = _b64(signature_b64)
         except (ValueError, binascii.Error, UnicodeDecodeError):
             raise self._deny(
@@ -236,7 +238,7 @@ class _PolicyCheck:
             granted = (
                 {audience}
                 if isinstance(audience, str)
-                else set(audience)
+                else {entry for entry in audience if isinstance(entry, str)}
                 if isinstance(audience, list)
                 else set()
             )
