@@ -7,6 +7,7 @@ import base64
 import json
 from typing import Any
 
+import pytest
 from aiohttp import web
 
 from baton.engine import REDACTED, FakeClock, RunEnvironment
@@ -134,6 +135,42 @@ async def test_oauth2_client_credentials_fetches_one_token_for_many_calls() -> N
         "scope": "api read",
         "audience": "runtime",
     }
+
+
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [
+        (b"[" * 3000 + b"]" * 3000, "answered no usable JSON: arrays and objects are nested deeper than 128"),
+        (b'{"access_token": "t", "expires_in": 1e999}', "answered no usable JSON: 1e999 is out of range"),
+        (b"<html>login</html>", "answered no usable JSON: Expecting value at line 1, column 1"),
+        (b'["t"]', "answered without an access_token"),
+    ],
+    ids=["nested", "infinite-lifetime", "html", "not-an-object"],
+)
+async def test_a_token_endpoint_answer_that_is_not_a_token_is_an_authentication_fault(
+    answer: bytes, reason: str
+) -> None:
+    async def token(request: web.Request) -> web.Response:
+        return web.Response(body=answer, content_type="application/json")
+
+    async with (
+        upstream({("POST", "/realms/r/oauth2/token"): token, ("GET", "/me"): _whoami}) as up,
+        RunEnvironment() as env,
+    ):
+        oauth = {
+            "oauth2": {
+                "authority": up.url("/realms/r"),
+                "grant": "client_credentials",
+                "client": {"id": "runtime", "secret": "client-secret-1"},
+            }
+        }
+        tasks = [{"me": _get(up.url("/me"), {"use": "idp"})}]
+        result = await run(tasks, env=env, use={"authentications": {"idp": oauth}})
+    assert result.status == "faulted"
+    assert result.error is not None
+    assert result.error.type.endswith("/authentication")
+    assert reason in (result.error.detail or "")
+    assert [r for r in up.requests if r["path"] == "/me"] == []
 
 
 async def test_oidc_discovers_the_token_endpoint_from_the_authority(env: RunEnvironment) -> None:

@@ -20,6 +20,7 @@ from urllib.parse import urlencode, urljoin
 
 from baton.engine.errors import AuthenticationError
 from baton.engine.http.transport import HttpTransport, TransportError
+from baton.json_text import JsonTextError, parse_json
 
 if TYPE_CHECKING:
     from baton.engine.clock import Clock
@@ -106,7 +107,7 @@ class TokenCache:
             return known
         response = await _send(transport, "GET", discovery, {"Accept": "application/json"}, None)
         try:
-            endpoint: str = str(json.loads(response.body)["token_endpoint"])
+            endpoint: str = str(parse_json(response.body)["token_endpoint"])
         except (ValueError, KeyError, TypeError) as exc:
             raise AuthenticationError(
                 f"OpenID configuration at {discovery} has no token_endpoint", title="Authentication failed"
@@ -174,9 +175,14 @@ async def fetch_token(
     headers["Content-Type"] = encoding
     response = await _send(transport, "POST", endpoint, headers, body)
     try:
-        answer = json.loads(response.body)
+        answer = parse_json(response.body)
+    except JsonTextError as exc:
+        raise AuthenticationError(
+            f"token endpoint {endpoint} answered no usable JSON: {exc}", title="Authentication failed"
+        ) from None
+    try:
         value = str(answer["access_token"])
-    except (ValueError, KeyError, TypeError) as exc:
+    except (KeyError, TypeError) as exc:
         raise AuthenticationError(
             f"token endpoint {endpoint} answered without an access_token", title="Authentication failed"
         ) from exc
