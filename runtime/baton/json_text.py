@@ -124,10 +124,7 @@ def _check_depth(value: Any, max_depth: int) -> None:
         else:
             continue
         if depth > max_depth:
-            raise JsonTextError(
-                f"arrays and objects are nested deeper than {max_depth} levels",
-                pointer=_pointer(path, clip=8),
-            )
+            raise JsonTextError(_too_deep(max_depth), pointer=_pointer(path, clip=8))
         stack.extend((child, depth + 1, (*path, key)) for key, child in members)
 
 
@@ -169,18 +166,19 @@ def _unwritable(value: Any) -> tuple[str, str] | None:
             try:
                 node.encode("utf-8")
             except UnicodeEncodeError:
-                return "the string holds an unpaired UTF-16 surrogate, which is not Unicode text", _pointer(
-                    path
-                )
+                return _SURROGATE.format(""), _pointer(path)
         elif isinstance(node, dict):
             for key in node:
-                if not isinstance(key, str):
-                    return f"an object key is a {type(key).__name__}, not a string", _pointer(path)
+                # json writes int, float, bool and None keys as strings; nothing else.
+                if not isinstance(key, str | int | float | None) or (
+                    isinstance(key, float) and not math.isfinite(key)
+                ):
+                    return f"the object key {key!r} cannot be written as a JSON string", _pointer(path)
             stack.extend((child, (*path, key)) for key, child in reversed(node.items()))
         elif isinstance(node, list | tuple):
             stack.extend((child, (*path, index)) for index, child in reversed(list(enumerate(node))))
         else:
-            return f"a {type(node).__name__} is not a JSON value", _pointer(path)
+            return f"a {type(node).__name__} value is not JSON", _pointer(path)
     return None
 
 

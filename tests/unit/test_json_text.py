@@ -121,8 +121,10 @@ def test_encoding_writes_compact_utf8() -> None:
         ({"x": {"y": math.inf}}, "inf is not a JSON number", "/x/y"),
         ([-math.inf], "-inf is not a JSON number", "/0"),
         ({"s": "a\ud800"}, "the string holds an unpaired UTF-16 surrogate, which is not Unicode text", "/s"),
-        ({"b": b"raw"}, "a bytes is not a JSON value", "/b"),
-        ({"o": object()}, "a object is not a JSON value", "/o"),
+        ({"b": b"raw"}, "a bytes value is not JSON", "/b"),
+        ({"o": object()}, "a object value is not JSON", "/o"),
+        ({1: {2: math.nan}}, "nan is not a JSON number", "/1/2"),  # int keys are written as strings
+        ({"k": {(1, 2): 3}}, "the object key (1, 2) cannot be written as a JSON string", "/k"),
     ],
 )
 def test_a_value_json_cannot_carry_is_refused_with_its_pointer(value: Any, reason: str, pointer: str) -> None:
