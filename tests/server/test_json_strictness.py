@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from baton.engine import RunEnvironment
 from baton.json_text import MAX_NESTING
 from tests.server._support import Upstream, call, manifest, send, serving, upstream, write
 
@@ -179,3 +181,26 @@ async def test_an_answer_labelled_json_that_is_not_json_at_all_still_reaches_the
     reply, _ = await _relay(base, "<html>upstream error page</html>")
     assert reply.status == 200
     assert reply.json() == "<html>upstream error page</html>"
+
+
+async def test_a_value_json_cannot_carry_that_reaches_the_output_faults_the_run(tmp_path: Path) -> None:
+    # Every reader refuses NaN; a value handed in through the Python API (here a secret, read by
+    # a plain path that never goes through jq, which would make it null) still can reach it.
+    tasks = [{"s": {"set": {"x": "${ $secrets.api.n }"}}}]
+    flow = manifest(tasks, document_top={"use": {"secrets": ["api"]}}, secrets=["api"])
+    write(tmp_path, "flow.yaml", flow)
+    env = RunEnvironment(secrets={"api": {"n": math.nan}})
+    async with env, serving([tmp_path], env=env) as (_, base), aiohttp.ClientSession() as client:
+        reply = await send(client, "POST", base + "/flow", json={})
+        run_url = f"{base}/runs/{reply.headers['X-Baton-Run-Id']}"
+        run = (await send(client, "GET", run_url)).json()
+        page = await send(client, "GET", run_url, headers={"Accept": "text/html"})
+    assert reply.status == 500
+    assert reply.content_type == "application/problem+json"
+    assert reply.json()["instance"] == "/output"
+    assert b"NaN" not in reply.body
+    assert run["outcome"] == "faulted"
+    assert run["errorDetail"] == (
+        "the workflow output cannot be written as JSON: nan is not a JSON number at /x"
+    )
+    assert "cannot be written as JSON" in page.text

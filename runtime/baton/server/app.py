@@ -416,8 +416,9 @@ class Server:
                     else json_response(report.output, headers=headers)
                 )
             except JsonTextError as exc:
-                # A jq ``nan`` or ``infinite`` reached the output: the run faults, as it would on
-                # any other output it cannot deliver, rather than answering with invalid JSON.
+                # The readers refuse NaN, Infinity and unpaired surrogates at every door, but a
+                # value handed in through the Python API (a secret, an embedding's environment)
+                # still can reach the output: the run faults rather than answer invalid JSON.
                 report = _unwritable_output(report, exc)
                 problem = self._problem_of(definition, report, headers)
         if problem is not None:

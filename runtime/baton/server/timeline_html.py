@@ -85,6 +85,8 @@ def render_run(record: RunRecord) -> str:
             f"<p class=error><b>{escape(str(error.get('title')))}</b> ({escape(str(error.get('type')))})"
             f"{' — ' + escape(str(error['detail'])) if error.get('detail') else ''}</p>"
         )
+        if detail.get("errorDetail"):
+            parts.append(f"<p class=error>{escape(str(detail['errorDetail']))}</p>")
     parts.append(
         f"<div class=axis><span>0 ms</span><span>{total_ms / 2:.1f} ms</span>"
         f"<span>{total_ms:.1f} ms</span></div>"
