@@ -78,19 +78,35 @@ def parse_json(text: bytes | str, *, max_depth: int = MAX_NESTING) -> Any:
         value = _DECODER.decode(text)
     except json.JSONDecodeError as exc:
         raise JsonTextError(f"{exc.msg} at line {exc.lineno}, column {exc.colno}", malformed=True) from None
-    except JsonTextError:
-        raise
-    except ValueError:
+    except (JsonTextError, ValueError, RecursionError) as exc:
+        # A number is refused as soon as it is read, so text that breaks the syntax further on
+        # ("-Infinity and more") would be called unwritable JSON rather than not JSON at all.
+        syntax = _syntax_error(text)
+        if syntax is not None:
+            raise syntax from None
+        if isinstance(exc, JsonTextError):
+            raise
+        if isinstance(exc, RecursionError):
+            raise JsonTextError(_too_deep(max_depth)) from None
         # The only other refusal: int() and numbers of over 4,300 digits (CPython's guard
         # against quadratic-time parsing).
         raise JsonTextError("a number has over 4300 digits") from None
-    except RecursionError:
-        raise JsonTextError(_too_deep(max_depth)) from None
     if text.count("[") + text.count("{") > max_depth:
         _check_depth(value, max_depth)
     if _SURROGATE_ESCAPE.search(text):
         _check_strings(value)
     return value
+
+
+def _syntax_error(text: str) -> JsonTextError | None:
+    """Whether ``text`` is not JSON at all, reading numbers as text (no value is built)."""
+    try:
+        json.loads(text, parse_constant=str, parse_float=str, parse_int=str)
+    except json.JSONDecodeError as exc:
+        return JsonTextError(f"{exc.msg} at line {exc.lineno}, column {exc.colno}", malformed=True)
+    except RecursionError:
+        return None
+    return None
 
 
 def encode_json(value: Any, *, indent: int | None = None) -> bytes:

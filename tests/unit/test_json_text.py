@@ -137,3 +137,18 @@ def test_the_first_culprit_in_document_order_is_named() -> None:
     with pytest.raises(JsonTextError) as caught:
         encode_json({"first": [0, math.nan], "second": math.inf})
     assert caught.value.pointer == "/first/1"
+
+
+@pytest.mark.parametrize("text", ["-Infinity and more", "1e999 text", "9" * 5000 + " text", "[NaN, oops"])
+def test_text_that_breaks_the_syntax_after_a_refused_number_is_not_json_at_all(text: str) -> None:
+    # Numbers are refused as they are read, before the parser reaches the broken syntax; an
+    # answer mislabelled as JSON must still be taken as text, not as unwritable JSON.
+    assert refusal(text).malformed
+
+
+def test_a_mislabelled_answer_starting_like_a_number_reaches_the_flow_as_text() -> None:
+    from baton.engine.tasks.call_http import decode_body
+
+    assert decode_body(b"-Infinity and more", {"Content-Type": "application/json"}) == "-Infinity and more"
+    with pytest.raises(JsonTextError, match="-Infinity is not a JSON number"):
+        decode_body(b"[-Infinity]", {"Content-Type": "application/json"})
