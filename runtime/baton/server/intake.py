@@ -160,6 +160,9 @@ class Intake:
 
     async def _read_limited(self, request: web.BaseRequest) -> bytes:
         length = request.content_length
+        if length == 0:
+            # aiohttp's reader for an absent body refuses even readexactly(0).
+            return b""
         if length is not None:
             try:
                 return await request.content.readexactly(length)
