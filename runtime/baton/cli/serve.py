@@ -83,6 +83,13 @@ def register(subparsers: Any) -> None:
         metavar="SECONDS",
         help="answer 408 and close when a request body takes longer to arrive (default: 30)",
     )
+    parser.add_argument(
+        "--send-timeout",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="close the connection of a client that takes longer to read a large answer (default: 60)",
+    )
     parser.add_argument("--no-task-metrics", action="store_true", help="skip per-task and per-call metrics")
     parser.set_defaults(func=_main)
 
@@ -134,7 +141,7 @@ def _main(args: argparse.Namespace) -> int:
         host_map = _host_map(args.map_host)
     except ValueError as exc:
         return _fail(str(exc))
-    for flag in ("upstream_idle_timeout", "body_timeout"):
+    for flag in ("upstream_idle_timeout", "body_timeout", "send_timeout"):
         value = getattr(args, flag)
         if not 0 < value < math.inf:
             option = "--" + flag.replace("_", "-")
@@ -148,6 +155,7 @@ def _main(args: argparse.Namespace) -> int:
         upstream_connections=args.upstream_connections,
         upstream_idle_timeout=args.upstream_idle_timeout,
         body_timeout=args.body_timeout,
+        send_timeout=args.send_timeout,
         admin_port=args.admin_port,
     )
     return asyncio.run(_serve(args, config, secrets, host_map))

@@ -58,6 +58,8 @@ Handler = Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]
 log = logging.getLogger("baton.server")
 
 _ASYNC_PREFERENCE = "respond-async"
+#: aiohttp's transport high-water mark: an answer up to this size is taken without waiting.
+_SOCKET_BUFFERED = 64 * 1024
 _IDEMPOTENCY_KEY_MAX = 255
 
 
@@ -82,6 +84,10 @@ class ServerConfig:
     #: mid-body is answered 408 and its connection closed: otherwise it holds a handler, its
     #: buffer and a connection for as long as it likes (nginx's client_body_timeout is 60 s).
     body_timeout: float = 30.0
+    #: Seconds a client may take to read an answer too large for the socket buffers. A client
+    #: that stops reading is cut off: otherwise the answer (up to the payload limit) and the
+    #: connection stay held for as long as it likes. Answers under 64 KiB never wait on it.
+    send_timeout: float = 60.0
     #: Serve `/runs...` and `/metrics` on this port only (same host), so that the public
     #: endpoint does not expose other clients' run data. None: everything on the main port.
     admin_port: int | None = None
@@ -186,8 +192,10 @@ class Server:
         if handler is None and self._admin_here and path.startswith("/runs/"):
             handler = self._show_run
         if handler is None:
-            return await self._endpoint(request)
-        return await self._admin_request(request, handler)
+            response = await self._endpoint(request)
+        else:
+            response = await self._admin_request(request, handler)
+        return await self._send_large(request, response)
 
     async def _admin_dispatch(self, request: web.BaseRequest) -> web.StreamResponse:
         path = request.path
@@ -196,7 +204,32 @@ class Server:
             handler = self._show_run
         if handler is None:
             return problem_response(_problem(404, "Not Found", f"{path} is not an admin path"))
-        return await self._admin_request(request, handler)
+        return await self._send_large(request, await self._admin_request(request, handler))
+
+    async def _send_large(self, request: web.BaseRequest, response: web.StreamResponse) -> web.StreamResponse:
+        """Write an answer that may wait on the client's reading, under ``send_timeout``.
+
+        aiohttp writes an answer after the handler returns and waits, without a bound, for a
+        client that does not read. A small answer goes straight into the socket buffers, so only
+        a large one is written here, where it can be bounded; aiohttp then finds it sent.
+        """
+        body = response.body if isinstance(response, web.Response) else None
+        if not isinstance(body, bytes | bytearray) or len(body) <= _SOCKET_BUFFERED:
+            return response
+        try:
+            async with asyncio.timeout(self.config.send_timeout):
+                await response.prepare(request)
+                await response.write_eof()
+        except TimeoutError:
+            log.info(
+                "a client did not read a %d-byte answer to %s within %gs; its connection is closed",
+                len(body),
+                request.path,
+                self.config.send_timeout,
+            )
+            if request.transport is not None:
+                request.transport.abort()
+        return response
 
     async def _admin_request(self, request: web.BaseRequest, handler: Handler) -> web.StreamResponse:
         path = request.path
