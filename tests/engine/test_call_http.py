@@ -245,3 +245,28 @@ async def test_an_answer_json_does_not_allow_is_a_communication_fault_naming_wha
     assert result.error.title == "Malformed upstream response"
     assert result.error.instance == "/do/0/fetch"
     assert result.error.detail == f"GET {url} answered JSON that a run cannot carry: {reason}"
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body", "content"),
+    [
+        ("text/plain; charset=iso-8859-1", b"caf\xe9", "café"),
+        ("text/xml; charset=UTF-16", "<a>é</a>".encode("utf-16"), "<a>é</a>"),
+        ('application/json; charset="latin1"', b'{"name": "caf\xe9"}', {"name": "café"}),
+        ("text/plain; charset=utf8", "café".encode(), "café"),
+        ("text/plain; charset=x-unknown", "café".encode(), "café"),  # unknown: UTF-8 is tried
+        ("text/plain", b"caf\xe9", base64.b64encode(b"caf\xe9").decode()),  # not UTF-8, undeclared
+    ],
+    ids=["latin-1-text", "utf-16-xml", "latin-1-json", "utf8-alias", "unknown-charset", "undeclared"],
+)
+async def test_an_answer_is_decoded_with_the_charset_it_declares(
+    env: RunEnvironment, content_type: str, body: bytes, content: Any
+) -> None:
+    # ISO-8859-1 text from a legacy service was not UTF-8 and reached the flow as base64.
+    async def answer(request: web.Request) -> web.Response:
+        return web.Response(body=body, headers={"Content-Type": content_type})
+
+    async with upstream({("GET", "/legacy"): answer}) as up:
+        result = await run([{"fetch": _get(up.url("/legacy"))}], {}, env=env)
+    assert result.status == "completed", result.error
+    assert result.output == content

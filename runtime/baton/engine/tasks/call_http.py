@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import codecs
 import functools
 import json
 import re
@@ -354,6 +355,10 @@ def _with_query(url: str, query: Any) -> str:
 
 
 def _content_type(headers: Mapping[str, str]) -> str:
+    return _type_and_charset(headers)[0]
+
+
+def _type_and_charset(headers: Mapping[str, str]) -> tuple[str, str | None]:
     # Most answers spell it the usual way; only the others need the case-blind scan.
     value = headers.get("Content-Type")
     if value is not None:
@@ -361,13 +366,26 @@ def _content_type(headers: Mapping[str, str]) -> str:
     for name, value in headers.items():
         if name.lower() == "content-type":
             return _media_type(value)
-    return ""
+    return "", None
 
 
 @functools.lru_cache(maxsize=256)
-def _media_type(value: str) -> str:
-    # An upstream sends the same few Content-Type values on every answer; parse each once.
-    return value.split(";", 1)[0].strip().lower()
+def _media_type(value: str) -> tuple[str, str | None]:
+    """The media type and a charset other than UTF-8 (``None`` for UTF-8, absent or unknown).
+
+    An upstream sends the same few Content-Type values on every answer; each is parsed once.
+    """
+    media, *params = value.split(";")
+    for param in params:
+        name, _, given = param.partition("=")
+        if name.strip().lower() == "charset":
+            charset = given.strip().strip('"').lower()
+            try:
+                codec = codecs.lookup(charset).name
+            except LookupError:
+                return media.strip().lower(), None
+            return media.strip().lower(), None if codec == "utf-8" else codec
+    return media.strip().lower(), None
 
 
 def _encode_body(body: Any, headers: dict[str, str]) -> bytes | None:
@@ -395,6 +413,13 @@ def _encode_body(body: Any, headers: dict[str, str]) -> bytes | None:
         raise ExpressionFault(f"call body cannot be written as JSON: {exc}") from None
 
 
+def _decoded(body: bytes, charset: str) -> str:
+    try:
+        return body.decode(charset)
+    except UnicodeDecodeError as exc:
+        raise JsonTextError(f"the text is not {charset} (byte {exc.start})", malformed=True) from None
+
+
 def decode_body(body: bytes, headers: Mapping[str, str]) -> Any:
     """The content of an answer; ``JsonTextError`` for JSON that a run cannot carry.
 
@@ -404,21 +429,24 @@ def decode_body(body: bytes, headers: Mapping[str, str]) -> Any:
     """
     if not body:
         return None
-    kind = _content_type(headers)
+    kind, charset = _type_and_charset(headers)
     if kind == "application/json" or kind.endswith("+json"):
         try:
-            return parse_json(body)
+            # JSON is UTF-8 (RFC 8259), but an upstream that declares another charset means it.
+            return parse_json(body if charset is None else _decoded(body, charset))
         except JsonTextError as exc:
             if not exc.malformed:
                 raise
-            return body.decode("utf-8", "replace")
+            return body.decode(charset or "utf-8", "replace")
     if (
         kind.startswith("text/")
         or kind in ("application/xml", "application/x-www-form-urlencoded")
         or not kind
     ):
         try:
-            text = body.decode("utf-8")
+            # A declared charset is honoured: ISO-8859-1 text (legacy and SOAP services) was
+            # not UTF-8 and reached the flow as base64.
+            text = body.decode(charset or "utf-8")
         except UnicodeDecodeError:
             return base64.b64encode(body).decode("ascii")
         if not kind:
