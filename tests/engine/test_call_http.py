@@ -270,3 +270,24 @@ async def test_an_answer_is_decoded_with_the_charset_it_declares(
         result = await run([{"fetch": _get(up.url("/legacy"))}], {}, env=env)
     assert result.status == "completed", result.error
     assert result.output == content
+
+
+async def test_a_text_body_is_written_in_the_charset_the_call_declares(env: RunEnvironment) -> None:
+    async def accept(request: web.Request) -> web.Response:
+        return web.json_response({})
+
+    async with upstream({("POST", "/legacy"): accept}) as up:
+        declared = {"Content-Type": "text/plain; charset=ISO-8859-1"}
+        fits = {"send": _get(up.url("/legacy"), method="post", headers=declared, body="café")}
+        result = await run([fits], {}, env=env)
+        does_not = {"send": _get(up.url("/legacy"), method="post", headers=declared, body="5 €")}
+        refused = await run([does_not], {}, env=env)
+    assert result.status == "completed", result.error
+    assert up.requests[0]["body"] == b"caf\xe9"  # UTF-8 bytes labelled ISO-8859-1 read as mojibake
+    assert refused.status == "faulted"
+    assert refused.error is not None
+    assert (
+        refused.error.detail
+        == "call body cannot be written in iso8859-1: '€' at position 2 (ordinal not in range(256))"
+    )
+    assert len(up.requests) == 1

@@ -177,7 +177,7 @@ async def test_a_text_body_that_is_not_unicode_faults_the_call_by_name(env: RunE
     assert result.status == "faulted"
     assert result.error is not None
     assert result.error.instance == "/do/0/send"
-    assert "call body is not valid Unicode text" in (result.error.detail or "")
+    assert "call body cannot be written in utf-8: " in (result.error.detail or "")
 
 
 async def test_an_input_nested_past_the_stack_is_a_limit_not_a_crash(env: RunEnvironment) -> None:

@@ -391,18 +391,20 @@ def _media_type(value: str) -> tuple[str, str | None]:
 def _encode_body(body: Any, headers: dict[str, str]) -> bytes | None:
     if body is None:
         return None
-    declared = _content_type(headers)
+    declared, charset = _type_and_charset(headers)
     if isinstance(body, bytes):
         return body
     if isinstance(body, str) and not declared.endswith("json"):
         if not declared:
             headers["Content-Type"] = "text/plain; charset=utf-8"
         try:
-            return body.encode()
-        except UnicodeEncodeError as exc:  # a lone surrogate that some JSON let through
+            # In the charset the call declares: UTF-8 bytes labelled ISO-8859-1 read as mojibake.
+            return body.encode(charset or "utf-8")
+        except UnicodeEncodeError as exc:
             raise ExpressionFault(
-                f"call body is not valid Unicode text ({exc.reason} at position {exc.start})"
-            ) from exc
+                f"call body cannot be written in {charset or 'utf-8'}: "
+                f"{body[exc.start]!r} at position {exc.start} ({exc.reason})"
+            ) from None
     if declared == "application/x-www-form-urlencoded" and isinstance(body, dict):
         return urlencode([(str(k), _header_value(v)) for k, v in body.items()]).encode()
     if not declared:
