@@ -108,7 +108,10 @@ def test_a_task_kind_baton_does_not_run_is_refused_before_anything_runs(
         ("NaN", "--input is not valid JSON: NaN is not a JSON number"),
         ("[1, -Infinity]", "--input is not valid JSON: -Infinity is not a JSON number"),
         ("[1e999]", "--input is not valid JSON: 1e999 is out of range"),
-        ("[" * 100_000 + "]" * 100_000, "--input is nested too deeply"),
+        (
+            "[" * 100_000 + "]" * 100_000,
+            "--input is not valid JSON: arrays and objects are nested deeper than 128",
+        ),
     ],
     ids=["syntax", "empty", "nan", "infinity", "overflow", "deep"],
 )

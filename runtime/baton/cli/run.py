@@ -102,8 +102,6 @@ def _read_data(text: str, *, what: str) -> Any:
     try:
         return parse_json(text)
     except JsonTextError as exc:
-        if exc.reason.startswith("arrays and objects are nested"):
-            raise ValueError(f"{what} is nested too deeply: {exc}") from None
         raise ValueError(f"{what} is not valid JSON: {exc}") from None
 
 

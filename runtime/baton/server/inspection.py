@@ -117,10 +117,10 @@ class RunRecord:
             out["output"] = output if self.report is None else self.report.redact(output)
         if self.problem is not None:
             out["error"] = self.problem.as_json()
-            error = None if self.report is None else self.report.error
-            if error is not None and error.detail:
+            report = self.report
+            if report is not None and report.error is not None and report.error.detail:
                 # The client's problem keeps a generic detail; the person inspecting reads this.
-                out["errorDetail"] = self.report.redact(error.detail) if self.report else error.detail
+                out["errorDetail"] = report.redact(report.error.detail)
         out["policies"] = [outcome.as_json() for outcome in self.policies]
         timeline = []
         for entry in self.timeline():
