@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import aiohttp
+import pytest
 
 from tests.server._support import call, json_after, manifest, send, upstream, write
 
@@ -27,6 +28,23 @@ async def test_an_invalid_definition_is_refused_at_start_with_validate_messages(
     message = stderr.decode()
     assert f"{tmp_path / 'flow.yaml'}: spec.workflow.do[0]" in message
     assert "Traceback" not in message
+
+
+@pytest.mark.parametrize("flag", ["--upstream-idle-timeout", "--body-timeout", "--send-timeout"])
+@pytest.mark.parametrize("value", ["0", "-1", "nan", "inf"])
+async def test_a_timeout_that_is_not_a_positive_number_of_seconds_is_refused_at_start(
+    tmp_path: Path, flag: str, value: str
+) -> None:
+    write(tmp_path, "flow.yaml", manifest([{"a": {"set": {"a": 1}}}]))
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", _MAIN, "serve", str(tmp_path), "--port", "0", flag, value,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    stdout, stderr = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode == 2
+    assert stdout == b""
+    assert f"{flag} must be a positive number of seconds, got {float(value)}" in stderr.decode()
+    assert "Traceback" not in stderr.decode()
 
 
 async def test_sigterm_lets_the_run_in_flight_finish_then_exits_0(tmp_path: Path) -> None:

@@ -38,6 +38,19 @@ def _signed(header: str, claims: str, key: str = "a-long-shared-signing-key") ->
     return f"{head}.{body}.{_b64(signature)}"
 
 
+async def _expect_statuses(
+    client: aiohttp.ClientSession, base: str, cases: dict[str, tuple[str, int]]
+) -> None:
+    """Each named bearer token gets its status; a refusal has the error type of its check."""
+    kinds = {401: "/authentication", 403: "/authorization"}
+    for name, (token, status) in cases.items():
+        headers = {"Authorization": f"Bearer {token}"}
+        reply = await send(client, "POST", base + "/flow", json={}, headers=headers)
+        assert reply.status == status, (name, reply.text)
+        if status in kinds:
+            assert reply.json()["type"].endswith(kinds[status]), name
+
+
 async def test_an_api_key_policy_refuses_before_any_call_and_records_its_outcome(tmp_path: Path) -> None:
     async with upstream({"/a": json_after(0, {"ok": True})}) as up:
         write(tmp_path, "flow.yaml", manifest([{"a": call(up.url("/a"))}], policies=["keys"]))
@@ -93,13 +106,7 @@ async def test_bearer_tokens_are_verified_and_authorization_rules_applied(tmp_pa
     }
     env = RunEnvironment(secrets=SECRETS)
     async with env, serving([tmp_path], env=env) as (_, base), aiohttp.ClientSession() as client:
-        for name, (token, status) in cases.items():
-            reply = await send(
-                client, "POST", base + "/flow", json={}, headers={"Authorization": f"Bearer {token}"}
-            )
-            assert reply.status == status, (name, reply.text)
-            if status == 403:
-                assert reply.json()["type"].endswith("/authorization")
+        await _expect_statuses(client, base, cases)
         anonymous = await send(client, "POST", base + "/flow", json={})
     assert anonymous.status == 401
     assert anonymous.headers["WWW-Authenticate"] == 'Bearer realm="jwt"'
@@ -121,13 +128,7 @@ async def test_hostile_bearer_tokens_are_refused_as_malformed_not_a_500_or_accep
     }
     env = RunEnvironment(secrets=SECRETS)
     async with env, serving([tmp_path], env=env) as (_, base), aiohttp.ClientSession() as client:
-        for name, (token, status) in cases.items():
-            reply = await send(
-                client, "POST", base + "/flow", json={}, headers={"Authorization": f"Bearer {token}"}
-            )
-            assert reply.status == status, (name, reply.text)
-            if status == 401:
-                assert reply.json()["type"].endswith("/authentication"), name
+        await _expect_statuses(client, base, cases)
 
 
 async def test_a_rate_limit_answers_429_with_retry_after(tmp_path: Path) -> None:
