@@ -143,3 +143,46 @@ async def test_a_malformed_key_is_refused(tmp_path: Path, key: str) -> None:
     async with serving([tmp_path]) as (_, base), aiohttp.ClientSession() as client:
         reply = await send(client, "POST", base + "/flow", json={}, headers={"Idempotency-Key": key})
     assert reply.status == 400
+
+
+async def test_a_client_that_disconnects_does_not_cancel_its_run_and_its_retry_gets_the_answer(
+    tmp_path: Path,
+) -> None:
+    # A run may be a saga halfway through: cancelling it when the client goes away would leave
+    # it half done. It finishes, is recorded, and the client's retry with its key is answered
+    # from the store without a second charge.
+    hits = 0
+    arrived = asyncio.Event()
+    release = asyncio.Event()
+
+    async def charge(request: web.Request) -> web.StreamResponse:
+        nonlocal hits
+        hits += 1
+        arrived.set()
+        await release.wait()
+        return web.json_response({"n": hits})
+
+    async with upstream({"/charge": charge}) as up:
+        _flow(tmp_path, up.url("/charge"))
+        async with serving([tmp_path]) as (server, base):
+            port = int(base.rsplit(":", 1)[1])
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(
+                b"POST /flow HTTP/1.1\r\nHost: baton\r\nContent-Type: application/json\r\n"
+                b"Idempotency-Key: order-gone\r\nContent-Length: 2\r\n\r\n{}"
+            )
+            await writer.drain()
+            await asyncio.wait_for(arrived.wait(), 5)
+            writer.transport.abort()  # the client goes away mid-run
+            release.set()
+            async with aiohttp.ClientSession() as client:
+                for _ in range(100):  # the run ends as soon as the upstream answers
+                    if server.runs.summary()["succeeded"] == 1:
+                        break
+                    await asyncio.sleep(0.02)
+                retry = await send(
+                    client, "POST", base + "/flow", json={}, headers={"Idempotency-Key": "order-gone"}
+                )
+    assert hits == 1
+    assert retry.status == 200
+    assert retry.json() == {"charged": 1}
