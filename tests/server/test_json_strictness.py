@@ -152,10 +152,9 @@ async def _relay(base: str, answer: str, content_type: str = "application/json")
         ('{"total": NaN}', "NaN is not a JSON number"),
         ('{"total": 1e400}', "out of range"),
         ('{"name": "\\udfff"}', "surrogate"),
-        ('{"tree": ' + nested(MAX_NESTING) + "}", "nested deeper"),
-        (nested(1000), "nested deeper"),  # past the interpreter's stack, within a request line
+        (nested(1000), "nested too deeply to read"),  # past the interpreter's stack
     ],
-    ids=["nan", "overflow", "surrogate", "deep", "deeper"],
+    ids=["nan", "overflow", "surrogate", "deep"],
 )
 async def test_an_upstream_answer_json_does_not_allow_faults_the_call_with_what_and_where(
     served: tuple[str, Upstream], answer: str, reason: str

@@ -426,8 +426,8 @@ def decode_body(body: bytes, headers: Mapping[str, str]) -> Any:
     """The content of an answer; ``JsonTextError`` for JSON that a run cannot carry.
 
     A body labelled JSON that is not JSON at all is kept as text (a mislabelled error page
-    still reaches the workflow); JSON holding NaN, an unpaired surrogate or nesting past
-    ``MAX_NESTING`` is refused, since nothing after this point could write it out again.
+    still reaches the workflow); JSON holding NaN, an unpaired surrogate or nesting past what
+    the interpreter can read is refused, since nothing after this point could write it out again.
     """
     if not body:
         return None
@@ -435,7 +435,9 @@ def decode_body(body: bytes, headers: Mapping[str, str]) -> Any:
     if kind == "application/json" or kind.endswith("+json"):
         try:
             # JSON is UTF-8 (RFC 8259), but an upstream that declares another charset means it.
-            return parse_json(body if charset is None else _decoded(body, charset))
+            # Nesting is left to the interpreter's bound (~900): the engine carries deep data
+            # (jq builds it too), and measuring depth would double the cost of a large answer.
+            return parse_json(body if charset is None else _decoded(body, charset), max_depth=None)
         except JsonTextError as exc:
             if not exc.malformed:
                 raise
@@ -453,7 +455,7 @@ def decode_body(body: bytes, headers: Mapping[str, str]) -> Any:
             return base64.b64encode(body).decode("ascii")
         if not kind:
             try:
-                return parse_json(text)
+                return parse_json(text, max_depth=None)
             except JsonTextError:
                 return text
         return text
