@@ -152,3 +152,21 @@ def test_a_mislabelled_answer_starting_like_a_number_reaches_the_flow_as_text() 
     assert decode_body(b"-Infinity and more", {"Content-Type": "application/json"}) == "-Infinity and more"
     with pytest.raises(JsonTextError, match="-Infinity is not a JSON number"):
         decode_body(b"[-Infinity]", {"Content-Type": "application/json"})
+
+
+@pytest.mark.parametrize(
+    ("text", "lone"),
+    [
+        (r'["\ude00\ud83d"]', "\\ude00"),  # a low surrogate first is no pair
+        (r'["\ud83d", "\ude00"]', "\\ud83d"),  # halves in two strings are two lone halves
+        (r'["x\uDBFFy"]', "\\udbff"),
+    ],
+)
+def test_only_a_real_pair_of_escaped_surrogates_is_one_character(text: str, lone: str) -> None:
+    assert f"unpaired UTF-16 surrogate ({lone})" in refusal(text).reason
+
+
+def test_an_ascii_only_writers_escaped_emoji_read_as_characters() -> None:
+    # Python's json.dumps and many others escape every non-ASCII character, emoji as pairs.
+    doc = {"items": [{"name": f"item {i} 😀", "tags": ["ü"]} for i in range(200)]}
+    assert parse_json(json.dumps(doc)) == doc
