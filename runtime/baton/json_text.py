@@ -23,8 +23,8 @@ from typing import Any
 
 __all__ = ["MAX_NESTING", "JsonTextError", "encode_json", "finite_float", "parse_json", "refuse_constant"]
 
-#: Arrays and objects nested in one value (serde_json's default). Deeper data is refused as it
-#: enters: every later step (schemas, jq, redaction, traces) walks it recursively.
+#: Arrays and objects nested in client input (serde_json's default): JSON Schema validation
+#: walks the input recursively. Upstream answers pass ``max_depth=None`` (see ``parse_json``).
 MAX_NESTING = 128
 
 _CONTAINERS = frozenset({dict, list})
@@ -89,7 +89,7 @@ def parse_json(text: bytes | str, *, max_depth: int | None = MAX_NESTING) -> Any
     try:
         value = _DECODER.decode(text)
     except json.JSONDecodeError as exc:
-        raise JsonTextError(f"{exc.msg} at line {exc.lineno}, column {exc.colno}", malformed=True) from None
+        raise _not_json(exc) from None
     except (JsonTextError, ValueError, RecursionError) as exc:
         # A number is refused as soon as it is read, so text that breaks the syntax further on
         # ("-Infinity and more") would be called unwritable JSON rather than not JSON at all.
@@ -115,23 +115,20 @@ def _syntax_error(text: str) -> JsonTextError | None:
     try:
         json.loads(text, parse_constant=str, parse_float=str, parse_int=str)
     except json.JSONDecodeError as exc:
-        return JsonTextError(f"{exc.msg} at line {exc.lineno}, column {exc.colno}", malformed=True)
+        return _not_json(exc)
     except RecursionError:
         return None
     return None
 
 
-def encode_json(value: Any, *, indent: int | None = None) -> bytes:
-    """UTF-8 JSON text of ``value``; ``JsonTextError`` names the first part JSON cannot carry."""
+def _not_json(exc: json.JSONDecodeError) -> JsonTextError:
+    return JsonTextError(f"{exc.msg} at line {exc.lineno}, column {exc.colno}", malformed=True)
+
+
+def encode_json(value: Any) -> bytes:
+    """Compact UTF-8 JSON text of ``value``; ``JsonTextError`` names the first part JSON cannot carry."""
     try:
-        text = json.dumps(
-            value,
-            separators=None if indent else (",", ":"),
-            indent=indent,
-            ensure_ascii=False,
-            allow_nan=False,
-        )
-        return text.encode("utf-8")
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
     except (ValueError, TypeError, UnicodeEncodeError, RecursionError) as exc:
         culprit = _unwritable(value)
         if culprit is None:

@@ -376,16 +376,16 @@ def _media_type(value: str) -> tuple[str, str | None]:
     An upstream sends the same few Content-Type values on every answer; each is parsed once.
     """
     media, *params = value.split(";")
+    media = media.strip().lower()
     for param in params:
         name, _, given = param.partition("=")
         if name.strip().lower() == "charset":
-            charset = given.strip().strip('"').lower()
             try:
-                codec = codecs.lookup(charset).name
+                codec = codecs.lookup(given.strip().strip('"')).name
             except LookupError:
-                return media.strip().lower(), None
-            return media.strip().lower(), None if codec == "utf-8" else codec
-    return media.strip().lower(), None
+                return media, None
+            return media, None if codec == "utf-8" else codec
+    return media, None
 
 
 def _encode_body(body: Any, headers: dict[str, str]) -> bytes | None:
